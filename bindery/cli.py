@@ -1,0 +1,141 @@
+"""The command line: ``build`` (the default) and ``check``; turns errors into exit codes."""
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from . import __version__, report
+from .pipeline import build_edition, check_edition
+from .errors import BookletError, SourceErrors, UsageError
+from .layouts import load_layout
+from .manifest import load_booklets
+
+COMMANDS = ('build', 'check')
+
+
+def parser():
+    """The argument parser (``render.py --help``)."""
+    p = argparse.ArgumentParser(
+        prog='render.py', description='Build the booklets in booklets/ from the content '
+        'in data/: print and screen PDFs, cover image and preflight report per edition.',
+        epilog='Targets narrow the work: a booklet (nine-facts), a country (kyrgyzstan) or '
+        'an edition (kyrgyzstan/ky). Exit status: 0 all built, 1 something failed, '
+        '2 usage error.')
+    p.add_argument('command', nargs='?', default='build', help='build (default) or check: '
+                   'validate content, layouts and font coverage without rendering')
+    p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
+    p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
+    p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
+                   help='worker processes (default: one per core)')
+    p.add_argument('--debug', action='store_true', help='show tracebacks of bugs')
+    p.add_argument('--version', action='version', version=f'bindery {__version__}')
+    return p
+
+
+def select(booklets, targets):
+    """The ``(booklet, country, lang)`` to work on; :class:`UsageError` for unknown targets."""
+    chosen, matched = [], set()
+    for booklet in booklets:
+        for country, lang in booklet.editions:
+            edition = f'{country}/{lang}'
+            hits = {t for t in targets if t in (booklet.name, country, edition)}
+            matched |= hits
+            if not targets or hits:
+                chosen.append((booklet, country, lang))
+    unknown = [t for t in targets if t not in matched]
+    if unknown:
+        known = sorted({b.name for b in booklets} | {f'{c}/{l}' for b in booklets
+                                                      for c, l in b.editions})
+        raise UsageError(f"unknown target {unknown[0]!r} (known: {', '.join(known)})")
+    return chosen
+
+
+def _load(root, targets):
+    booklets = load_booklets(root)
+    if not booklets:
+        raise UsageError('no booklets in booklets/: add one, e.g. booklets/nine-facts.yaml')
+    work = select(booklets, targets)
+    layouts = {name: load_layout(root, name) for name in {b.layout for b, _, _ in work}}
+    return work, layouts
+
+
+def run_check(root, targets):
+    """Validate every selected edition; return the exit code."""
+    work, layouts = _load(root, targets)
+    problems, seen = [], set()
+    for booklet, country, lang in work:
+        try:
+            check_edition(root, booklet, layouts[booklet.layout], country, lang)
+        except SourceErrors as exc:
+            problems += [str(e) for e in exc.errors if str(e) not in seen]
+            seen.update(str(e) for e in exc.errors)
+    report.print_problems(problems)
+    editions = len({(c, l) for _, c, l in work})
+    if problems:
+        report.console.print(f'{len(problems)} problem(s) in {editions} edition(s)')
+        return report.EXIT_FAILED
+    report.console.print(f'{editions} edition(s) checked: content, layouts and fonts are '
+                         'fine')
+    return report.EXIT_OK
+
+
+def run_build(root, out, targets, jobs):
+    """Build every selected edition; return the results."""
+    work, layouts = _load(root, targets)
+    jobs = jobs or min(len(work), os.cpu_count() or 1)
+    tasks = [(root, booklet, layouts[booklet.layout], country, lang, out)
+             for booklet, country, lang in work]
+    with report.progress(len(tasks)) as advance:
+        if jobs <= 1:
+            results = []
+            for task in tasks:
+                results.append(build_edition(*task))
+                advance(results[-1])
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(build_edition, *task) for task in tasks]
+                results = []
+                for future in futures:
+                    results.append(future.result())
+                    advance(results[-1])
+    return results
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    args = parser().parse_args(argv)
+    root = Path.cwd()
+    if args.command not in COMMANDS:  # a bare target: `render.py kyrgyzstan/ky`
+        args.targets.insert(0, args.command)
+        args.command = 'build'
+    if args.jobs < 0:
+        return report.fail('-j must be 0 (one per core) or more', report.EXIT_USAGE)
+    try:
+        if args.command == 'check':
+            return run_check(root, args.targets)
+        started = time.perf_counter()
+        results = run_build(root, args.out, args.targets, args.jobs)
+        return report.summary(results, time.perf_counter() - started)
+    except UsageError as exc:
+        return report.fail(str(exc), report.EXIT_USAGE)
+    except SourceErrors as exc:
+        report.print_problems(str(e) for e in exc.errors)
+        return report.EXIT_FAILED
+    except BookletError as exc:
+        return report.fail(str(exc))
+    except KeyboardInterrupt:
+        return report.fail('interrupted', 130)
+    except Exception:
+        if args.debug:
+            raise
+        import traceback
+        traceback.print_exc()
+        return report.fail('this is a bug in bindery, not in your files: please report '
+                           'it with the traceback above')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

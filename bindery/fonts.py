@@ -1,0 +1,65 @@
+"""The layout's fonts: the @font-face rules that load them, and a glyph check before rendering."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+from .errors import SourceError
+
+#: Characters the renderer itself may put on a page: the hyphen WeasyPrint inserts
+#: at a line-end break (U+2010), and the spaces our typography inserts.
+RENDERER_CHARACTERS = '\u2010\u00a0\u2009\u202f'
+
+
+@lru_cache(maxsize=None)
+def _cmap(path):
+    font = TTFont(path, lazy=True)
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def font_face_css(layout, root):
+    """``@font-face`` rules for every face the layout declares, by file URL."""
+    rules = []
+    for face in layout.spec['fonts']:
+        url = Path(root, 'fonts', face['file']).resolve().as_uri()
+        rules.append(
+            f"@font-face {{ font-family: '{face['family']}'; src: url('{url}'); "
+            f"font-weight: {face['weight']}; font-style: {face['style']}; }}")
+    return '\n'.join(rules) + '\n'
+
+
+def missing_glyphs(layout, root, text):
+    """``{char: [families]}`` for each character of ``text`` some face lacks."""
+    missing = {}
+    faces = [(face['family'], _cmap(str(Path(root, 'fonts', face['file']))))
+             for face in layout.spec['fonts']]
+    for char in sorted(set(text) - {'\n', '\t'}):
+        lacking = [family for family, cmap in faces if ord(char) not in cmap]
+        if lacking:
+            missing[char] = list(dict.fromkeys(lacking))
+    return missing
+
+
+def check_coverage(layout, root, texts):
+    """Errors for characters without a glyph; ``texts`` is ``(source, keypath, text)``.
+
+    Every face must cover every character: any text may be set in any face (a
+    fact in bold, a title in the body face), and a fallback to a system font would
+    be silent.
+    """
+    errors = []
+    for char in RENDERER_CHARACTERS:
+        for family in missing_glyphs(layout, root, char).get(char, []):
+            errors.append(SourceError(
+                f'layouts/{layout.name}/layout.yaml', 1, 1, 'fonts',
+                f'{family} has no glyph for U+{ord(char):04X}, which the renderer inserts'))
+    for source, path, text in texts:
+        for char, families in missing_glyphs(layout, root, text).items():
+            errors.append(source.char_error(
+                path, char, f"{char!r} (U+{ord(char):04X}) has no glyph in the "
+                            f"layout's fonts ({', '.join(families)})"))
+    return errors

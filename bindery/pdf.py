@@ -1,0 +1,139 @@
+"""Render an edition's HTML with WeasyPrint into the PDF of each output, and check the pages."""
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .errors import RenderError
+from .fetcher import RefusedResource
+
+PX_TO_MM = 25.4 / 96
+
+
+@dataclass(frozen=True)
+class Output:
+    """How one PDF output differs: colour model, bleed, WeasyPrint options."""
+
+    color_model: str
+    bleed: bool
+    options: dict = field(default_factory=dict)
+
+
+#: The PDF outputs, as data. ``print`` keeps the bleed and CMYK colours; ``screen``
+#: is trimmed, RGB, tagged for accessibility and compressed harder.
+OUTPUTS = {
+    'print': Output('cmyk', bleed=True, options={'pdf_version': '1.6'}),
+    'screen': Output('rgb', bleed=False, options={
+        'pdf_version': '1.7', 'pdf_tags': True, 'optimize_images': True}),
+}
+
+
+def page_css(booklet, output):
+    """The ``@page`` size and bleed of ``booklet`` for ``output``."""
+    bleed = f'{booklet.bleed_mm}mm' if OUTPUTS[output].bleed else '0'
+    return (f'@page {{ size: {booklet.width_mm}mm {booklet.height_mm}mm; '
+            f'bleed: {bleed}; }}\n')
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_warnings():
+    logger = logging.getLogger('weasyprint')
+    handler = _Collect()
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def render_document(html, base_url, stylesheets, fetcher):
+    """Lay out ``html`` with WeasyPrint; return the document and its warnings."""
+    import weasyprint  # imported late: `check` and the CLI start fast without it
+    from weasyprint.text.fonts import FontConfiguration
+
+    with _collect_warnings() as warnings:
+        try:
+            # @font-face rules only load through a FontConfiguration shared by the
+            # stylesheets and the render; without it WeasyPrint silently uses
+            # system fonts.
+            font_config = FontConfiguration()
+            sheets = [weasyprint.CSS(string=text, base_url=base_url, url_fetcher=fetcher,
+                                     font_config=font_config)
+                      for text in stylesheets]
+            document = weasyprint.HTML(
+                string=html, base_url=base_url, url_fetcher=fetcher).render(
+                    stylesheets=sheets, font_config=font_config)
+        except RefusedResource as exc:
+            raise RenderError(f'resource refused: {exc}') from None
+    return document, warnings
+
+
+def check_placement(document, pages):
+    """Errors for a booklet that does not come out at ``pages`` pages.
+
+    Every section of a layout is one page and says which (``data-page``). Text
+    that does not fit carries part of its section onto a page of its own; that
+    is found here, with the facts carried over and how much runs over.
+    """
+    spread = {}  # wanted page -> {page it landed on: [height in mm, element ids]}
+    for number, page in enumerate(document.pages, 1):
+        for box in page._page_box.descendants():
+            element = getattr(box, 'element', None)
+            if element is None or box.element_tag != 'section' or 'data-page' not in element.attrib:
+                continue
+            landed = spread.setdefault(int(element.get('data-page')), {})
+            entry = landed.setdefault(number, [0.0, set()])
+            entry[0] += box.height * PX_TO_MM
+            entry[1] |= {descendant.element.get('id') for descendant in box.descendants()
+                         if getattr(descendant, 'element', None) is not None}
+    problems = _clipped(document)
+    for wanted, landed in sorted(spread.items()):
+        first, *rest = sorted(landed)
+        if rest:
+            height = sum(landed[number][0] for number in rest)
+            moved = sorted({name for number in rest for name in landed[number][1]
+                            if name and name.startswith('fact-')},
+                           key=lambda name: int(name.split('-')[1]))
+            names = ', '.join(name.replace('-', ' ') for name in moved)
+            problems.append(
+                f'page {wanted} runs over by {height:.1f} mm'
+                + (f' ({names} do not fit)' if names else '')
+                + ': shorten the text or let the layout give it more room')
+    if not problems and len(document.pages) != pages:
+        problems.append(f'the layout makes {len(document.pages)} pages, not {pages}')
+    return problems
+
+
+def _clipped(document):
+    """Lines that stick out below the page area: text a fixed-size box cut off."""
+    from weasyprint.formatting_structure.boxes import LineBox, MarginBox
+
+    problems = []
+    for number, page in enumerate(document.pages, 1):
+        box = page._page_box
+        bottom = box.content_box_y() + box.height
+        lines = (line for child in box.children if not isinstance(child, MarginBox)
+                 for line in child.descendants())
+        for line in lines:
+            if isinstance(line, LineBox) and line.position_y + line.height > bottom + 1:
+                over = (line.position_y + line.height - bottom) * PX_TO_MM
+                problems.append(f'page {number}: text runs {over:.1f} mm past the bottom '
+                                'of the page area and is cut off')
+                break
+    return problems
+
+
+def write_pdf(document, target, output, identifier):
+    """Write ``document`` as the PDF of ``output`` to the path ``target``."""
+    document.write_pdf(target, pdf_identifier=identifier, **OUTPUTS[output].options)

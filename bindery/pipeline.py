@@ -1,0 +1,221 @@
+"""Run the stages for one edition of one booklet: content → HTML → PDFs → cover → preflight."""
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__, fonts, pdf, preflight, previews, typography
+from .content import load_edition
+from .errors import BookletError, RenderError, SourceErrors
+from .fetcher import ProjectFetcher
+from .layouts import render_html
+
+
+#: The room a fact takes beyond its text (numeral, rule, gap), in characters.
+FACT_OVERHEAD = 150
+
+
+@dataclass
+class Result:
+    """What happened to one edition: its files, pages, problems and time."""
+
+    booklet: str
+    edition: str
+    ok: bool = False
+    pages: int = 0
+    files: dict = field(default_factory=dict)  # output -> path
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def output_paths(out, booklet, edition):
+    """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``."""
+    stem = Path(out, booklet.name, edition.replace('/', '-'))
+    return {'print': Path(f'{stem}-print.pdf'), 'screen': Path(f'{stem}-screen.pdf'),
+            'cover': Path(f'{stem}-cover.png'), 'preflight': Path(f'{stem}-preflight.json')}
+
+
+def check_edition(root, booklet, layout, country, lang):
+    """Load and check an edition, fonts included; raise :class:`SourceErrors`."""
+    edition = load_edition(root, country, lang, layout)
+    texts = list(edition.texts())
+    strings_source = layout.string_sources[lang]
+    texts += [(strings_source, (key,), value) for key, value in layout.strings[lang].items()]
+    errors = fonts.check_coverage(layout, root, texts)
+    context = make_context(edition, layout)
+    for i, figure in enumerate(context['figures']):
+        errors += fonts.check_coverage(layout, root, [(
+            edition.country_source, ('figures', i, 'amount'), figure['value'])])
+    if errors:
+        raise SourceErrors(errors)
+    return edition, context
+
+
+def make_context(edition, layout):
+    """The values the layout's template sees for ``edition``."""
+    data, country = edition.data, edition.country_data
+    figures = [{'label': data['figures'][figure['id']],
+                'value': typography.money(figure['amount'], figure['currency'], edition.lang)}
+               for figure in country['figures']]
+    total = country['grants_total']
+    grants_total = total and {
+        'label': data['grants_total_label'],
+        'value': typography.money(total['amount'], total['currency'], edition.lang,
+                                  total['approximate'])}
+    facts = [{'number': i, 'text': fact['text'], 'bookmark': _bookmark(i, fact['text'])}
+             for i, fact in enumerate(data['facts'], 1)]
+    pages = typography.balance([len(fact['text']) + FACT_OVERHEAD for fact in facts],
+                               layout.spec['fact_pages'])
+    pages = [[facts[i] for i in group] for group in pages]
+    return {
+        'lang': edition.lang, 'edition': data, 'strings': layout.strings[edition.lang],
+        'figures': figures, 'grants_total': grants_total, 'facts': facts,
+        'fact_pages': pages, 'years': country['anniversary'] - country['founded'],
+        'year_span': typography.year_span(country['founded'], country['anniversary']),
+        'generator': f'bindery {__version__}',
+    }
+
+
+def _bookmark(number, text, size=6):
+    words = text.split()
+    return f'{number}. ' + ' '.join(words[:size]) + (' …' if len(words) > size else '')
+
+
+def text_blocks(edition, context):
+    """The source text as labelled blocks, for the preflight's text check."""
+    data = edition.data
+    blocks = [('title', data['title']), ('facts_title', data['facts_title'])]
+    blocks += [(f'intro[{i}]', text) for i, text in enumerate(data['intro'], 1)]
+    if data['facts_kicker']:
+        blocks.append(('facts_kicker', data['facts_kicker']))
+    if context['grants_total']:
+        blocks.append(('grants_total_label', data['grants_total_label']))
+    if context['figures']:
+        blocks.append(('figures_title', data['figures_title']))
+    blocks += [(f'figures.{key}', label) for key, label in data['figures'].items()]
+    blocks += [(f'facts[{fact["number"]}]', f'{fact["number"]} {fact["text"]}')
+               for fact in context['facts']]
+    return blocks
+
+
+def _created():
+    epoch = os.environ.get('SOURCE_DATE_EPOCH')
+    if epoch is None:
+        return None
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc)
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+@contextmanager
+def _staged(paths):
+    """Temporary files beside each final path, renamed into place only on success."""
+    staged = {}
+    try:
+        for name, path in paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+            os.close(handle)
+            staged[name] = Path(temp)
+        yield staged
+    except BaseException:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
+        raise
+    for name, temp in staged.items():
+        temp.chmod(0o644)
+        os.replace(temp, paths[name])
+
+
+def _remove_stale(paths):
+    """A failed edition leaves no output that could pass for current."""
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+
+
+def build_edition(root, booklet, layout, country, lang, out):
+    """Build every output of one edition; never raises for a user's mistake."""
+    started = time.perf_counter()
+    name = f'{country}/{lang}'
+    result = Result(booklet.name, name)
+    paths = {key: path for key, path in output_paths(out, booklet, name).items()
+             if key in booklet.outputs}
+    try:
+        edition, context = check_edition(root, booklet, layout, country, lang)
+        _render(root, booklet, layout, edition, context, paths, result)
+    except SourceErrors as exc:
+        result.errors += [str(error) for error in exc.errors]
+    except _PreflightFailed as exc:
+        if 'preflight' in paths:  # the report says why; it is not a partial output
+            _write_json_atomic(paths.pop('preflight'), exc.report)
+    except BookletError as exc:
+        result.errors.append(f'{name}: {exc}')
+    if not result.ok:
+        _remove_stale(paths)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _render(root, booklet, layout, edition, context, paths, result):
+    fetcher = ProjectFetcher([layout.folder, Path(root, 'fonts')], root)
+    context = dict(context, created=_created(), stylesheets=layout.spec['stylesheets'])
+    html = render_html(layout, context)
+    base_url = layout.folder.resolve().as_uri() + '/'
+    font_css = fonts.font_face_css(layout, root)
+    blocks = text_blocks(edition, context)
+    identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
+    pdf_outputs = [name for name in pdf.OUTPUTS if name in paths or (
+        name == 'screen' and 'cover' in paths)]
+    findings = {}
+    with _staged(paths) as staged:
+        for output in pdf_outputs:
+            model = pdf.OUTPUTS[output].color_model
+            sheets = [font_css, layout.colors_css(model), pdf.page_css(booklet, output)]
+            document, warnings = pdf.render_document(html, base_url, sheets, fetcher)
+            result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
+            problems = pdf.check_placement(document, layout.spec['pages'])
+            if problems:
+                raise RenderError('; '.join(problems))
+            result.pages = len(document.pages)
+            target = staged.get(output) or staged['cover'].with_suffix('.pdf')
+            pdf.write_pdf(document, target, output, identifier)
+            findings[output] = preflight.preflight(
+                target, output, booklet, layout, root, edition.lang, blocks)
+        if 'cover' in staged:
+            source = staged.get('screen') or staged['cover'].with_suffix('.pdf')
+            previews.cover_png(source, staged['cover'])
+            if 'screen' not in staged:
+                source.unlink()
+        report = preflight.report(findings)
+        report.update(edition=edition.name, booklet=booklet.name, pages=result.pages)
+        if not report['ok']:
+            result.errors += [
+                f'{edition.name} {output}: preflight {f.check}: '
+                + (f'page {f.page}: ' if f.page else '') + f.message
+                for output, items in findings.items() for f in items if not f.ok]
+            raise _PreflightFailed(report)
+        if 'preflight' in staged:
+            staged['preflight'].write_text(
+                json.dumps(report, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+    result.files = {key: str(path) for key, path in paths.items()}
+    result.ok = True
+
+
+class _PreflightFailed(BookletError):
+    """Preflight found problems; they are already in the result."""
+
+    def __init__(self, report):
+        super().__init__('preflight failed')
+        self.report = report
+
+
+def _write_json_atomic(path, data):
+    with _staged({'json': path}) as staged:
+        staged['json'].write_text(
+            json.dumps(data, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')

@@ -1,0 +1,81 @@
+"""The end of a run: every problem, a table of editions, one summary line and the exit code.
+
+Exit codes: 0 when every edition built and passed preflight; 1 when any edition
+failed (the others are still built) or the input has errors; 2 for a usage error.
+"""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+#: Problems go to stderr, one per line, so they can be grepped and clicked.
+errors_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True)
+
+
+def print_problems(lines, level='error'):
+    """Print each problem on its own line (``path:line:col: field: message``)."""
+    for line in lines:
+        errors_console.print(line if level == 'error' else f'{level}: {line}', markup=False)
+
+
+def _size(path):
+    size = Path(path).stat().st_size
+    return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
+
+
+def summary(results, seconds):
+    """Print the table and the summary line; return the exit code."""
+    for result in results:
+        print_problems(result.warnings, 'warning')
+        print_problems(result.errors)
+    table = Table(title=None, show_edge=False, header_style='bold')
+    for column in ('booklet', 'edition', 'pages', 'print', 'screen', 'status', 'time'):
+        table.add_column(column, justify='right' if column in ('pages', 'time') else 'left')
+    for result in results:
+        files = result.files
+        table.add_row(
+            result.booklet, result.edition, str(result.pages or '–'),
+            _size(files['print']) if 'print' in files else '–',
+            _size(files['screen']) if 'screen' in files else '–',
+            '[green]ok[/]' if result.ok else '[red]FAILED[/]', f'{result.seconds:.1f} s')
+    console.print(table)
+    failed = [result for result in results if not result.ok]
+    built = len(results) - len(failed)
+    line = f'{built} of {len(results)} editions built in {seconds:.1f} s'
+    if failed:
+        line += f'; failed: {", ".join(r.edition for r in failed)} (no output left for them)'
+    console.print(line, markup=False)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def fail(message, code=EXIT_FAILED):
+    """Print a one-line error and return ``code``."""
+    print_problems([message])
+    return code
+
+
+
+
+class progress:
+    """A progress bar on stderr while editions build (quiet when not a terminal)."""
+
+    def __init__(self, total):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        self._progress = Progress(
+            TextColumn('building'), BarColumn(), MofNCompleteColumn(),
+            TextColumn('{task.description}'), console=errors_console, transient=True)
+        self._task = self._progress.add_task('', total=total)
+
+    def __enter__(self):
+        self._progress.start()
+        return self.advance
+
+    def advance(self, result):
+        self._progress.update(self._task, advance=1, description=result.edition)
+
+    def __exit__(self, *exc):
+        self._progress.stop()

@@ -1,0 +1,60 @@
+"""Compare the words a reader can copy out of a PDF with the words of the source."""
+
+import re
+import subprocess
+
+_WORD = re.compile(r'\w+')
+#: A hyphen inside a word, or at a line end before the rest of the word: the
+#: hyphen WeasyPrint inserts (U+2010), a hard hyphen (Сорос-Қазақстан) or a
+#: non-breaking one. Extractors differ in what they keep of a line-end hyphen,
+#: so words are compared with their hyphens taken out.
+_HYPHEN = re.compile('(?<=\\w)[-\u2010\u2011\u00ad]\\s*(?=\\w)')
+
+
+def words(text):
+    """The words of ``text``, lower-cased, hyphenated words joined up."""
+    return _WORD.findall(_HYPHEN.sub('', text).lower())
+
+
+def pdftotext(path):
+    """The text poppler extracts from ``path``, in the order it is drawn.
+
+    ``-raw`` keeps a fact's numeral with its text and letter-spaced capitals
+    together, as a reader selecting them would get them.
+    """
+    result = subprocess.run(['pdftotext', '-raw', '-enc', 'UTF-8', str(path), '-'],
+                            capture_output=True, check=True)
+    return result.stdout.decode('utf-8')
+
+
+def find_block(haystack, block, start=0, max_gap=8):
+    """Index just past ``block`` (a word list) in ``haystack`` from ``start``, or -1.
+
+    Words must come in order; up to ``max_gap`` other words may come between two
+    of them (a running head or folio where a paragraph crosses a page).
+    """
+    if not block:
+        return start
+    for first in range(start, len(haystack)):
+        if haystack[first] != block[0]:
+            continue
+        position, ok = first + 1, True
+        for word in block[1:]:
+            window = haystack[position:position + max_gap + 1]
+            if word not in window:
+                ok = False
+                break
+            position += window.index(word) + 1
+        if ok:
+            return position
+    return -1
+
+
+def missing_word(haystack, block, start=0):
+    """The first word of ``block`` that cannot be found in order, for messages."""
+    best = 0
+    for size in range(1, len(block) + 1):
+        if find_block(haystack, block[:size], start) < 0:
+            return block[size - 1], size - 1
+        best = size
+    return None, best

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages the builder and its tests call: poppler-utils
+# (pdftotext, pdftoppm), ghostscript (ink coverage) and the Pango stack
+# WeasyPrint draws text with. As root on Debian it installs what is missing;
+# elsewhere it prints what to install and stops.
+set -eu
+need=""
+command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
+command -v gs >/dev/null 2>&1 || need="$need ghostscript"
+ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need="$need libpango-1.0-0 libpangoft2-1.0-0"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing:$need"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+else
+    echo "missing system packages:$need" >&2
+    echo "install them with: sudo apt-get install$need" >&2
+    exit 1
+fi
