@@ -1,6 +1,7 @@
 """Find a layout folder, check what it declares, and render an edition to HTML with Jinja."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
@@ -8,7 +9,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import yamlsource
 from .errors import RenderError, SourceErrors
-from .schema import Integer, ListOf, MapOf, Pattern, Record, Text, validate
+from .schema import Integer, ListOf, MapOf, Number, Pattern, Record, Text, validate
 
 _NAME = dict(pattern=r'[a-z][a-z0-9_]*', hint='a name (a-z, 0-9 and _)')
 
@@ -21,6 +22,15 @@ LAYOUT = Record('A layout: layouts/<name>/layout.yaml.', {
     'pages': Integer('How many pages the booklet has (a multiple of 4).', 4, 64),
     'facts': Integer('How many facts an edition must have.', 1, 50),
     'fact_pages': Integer('How many pages the facts are spread over.', 1, 50),
+    'copyfit': Record('Text the builder sets as large as the pages allow.', {
+        'selector': Text('The CSS selector of the text.', max_length=80),
+        'min': Number('The smallest size, in pt.'),
+        'max': Number('The largest size, in pt.'),
+        'step': Number('The steps between sizes tried, in pt.'),
+        'leading': Number('Line height as a multiple of the size.'),
+    }, required=False, default=None),
+    'justify_max_mm': Number('Most room a gap gets from vertical justification (mm).',
+                             required=False, default=None),
     'fonts': ListOf('The font faces the CSS uses; nothing else is available.', Record(
         'A font face.', {
             'family': Text('The CSS font-family name.', max_length=60),
@@ -69,6 +79,30 @@ class Layout:
         return ':root {\n' + '\n'.join(lines) + '\n}\n'
 
 
+def copyfit_sizes(layout):
+    """The sizes copyfitting may use, smallest first (none without ``copyfit``)."""
+    fit = layout.spec['copyfit']
+    if not fit:
+        return []
+    sizes, size = [], fit['min']
+    while size <= fit['max']:
+        sizes.append(size)
+        size += fit['step']
+    return sizes
+
+
+def copyfit_css(layout, size):
+    """The rule that sets the copyfitted text at ``size`` pt.
+
+    It is a user stylesheet, which yields to the layout's own rules unless
+    marked important.
+    """
+    fit = layout.spec['copyfit']
+    leading = (size * fit['leading']).quantize(Decimal('0.01'))
+    return (f"{fit['selector']} {{ font-size: {size}pt !important; "
+            f'line-height: {leading}pt !important; }}\n')
+
+
 def load_layout(root, name):
     """Load ``layouts/<name>``: its layout.yaml and its strings for every language."""
     folder = Path(root, 'layouts', name)
@@ -92,6 +126,9 @@ def load_layout(root, name):
     if spec['fact_pages'] > spec['facts']:
         errors.append(source.error(('fact_pages',), f"{spec['fact_pages']} pages for "
                                    f"{spec['facts']} facts would leave a page empty"))
+    fit = spec['copyfit']
+    if fit and not (0 < fit['min'] <= fit['max'] and fit['step'] > 0):
+        errors.append(source.error(('copyfit',), 'needs 0 < min <= max and step > 0'))
     strings, string_sources = {}, {}
     schema = Record('Strings of one language.', {
         key: Text(doc) for key, doc in spec['strings'].items()})

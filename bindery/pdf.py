@@ -115,6 +115,33 @@ def check_placement(document, pages):
     return problems
 
 
+def justify_css(document, limit_mm):
+    """Rules sharing out the room left on each page marked ``data-justify``.
+
+    For every such section, the space between its last line and the foot of
+    the page area, divided by its ``data-gap`` elements (at most ``limit_mm``
+    each), becomes the custom property ``--gap-share`` of that page's section.
+    """
+    rules = []
+    for page in document.pages:
+        box = page._page_box
+        bottom = box.content_box_y() + box.height
+        for section in box.descendants():
+            element = getattr(section, 'element', None)
+            if (element is None or section.element_tag != 'section'
+                    or 'data-justify' not in element.attrib):
+                continue
+            gaps = sum(1 for child in element.iter() if 'data-gap' in child.attrib)
+            free = (bottom - (section.content_box_y() + section.height)) * PX_TO_MM
+            if gaps and free > 0:
+                # A hair less than the room: rounding must not push the last
+                # fact, which never splits, onto a page of its own.
+                share = max(0.0, min(free / gaps, float(limit_mm)) - 0.25)
+                rules.append(f'section[data-page="{element.get("data-page")}"] '
+                             f'{{ --gap-share: {share:.2f}mm; }}')
+    return '\n'.join(rules) + '\n'
+
+
 def _clipped(document):
     """Lines that stick out below the page area: text a fixed-size box cut off."""
     from weasyprint.formatting_structure.boxes import LineBox, MarginBox
@@ -135,5 +162,7 @@ def _clipped(document):
 
 
 def write_pdf(document, target, output, identifier):
-    """Write ``document`` as the PDF of ``output`` to the path ``target``."""
-    document.write_pdf(target, pdf_identifier=identifier, **OUTPUTS[output].options)
+    """Write ``document`` as the PDF of ``output`` to ``target``; return warnings."""
+    with _collect_warnings() as warnings:
+        document.write_pdf(target, pdf_identifier=identifier, **OUTPUTS[output].options)
+    return warnings

@@ -14,7 +14,7 @@ from . import __version__, fonts, pdf, preflight, previews, typography
 from .content import load_edition
 from .errors import BookletError, RenderError, SourceErrors
 from .fetcher import ProjectFetcher
-from .layouts import render_html
+from .layouts import copyfit_css, copyfit_sizes, render_html
 
 
 #: The room a fact takes beyond its text (numeral, rule, gap), in characters.
@@ -32,6 +32,7 @@ class Result:
     files: dict = field(default_factory=dict)  # output -> path
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -170,21 +171,39 @@ def _render(root, booklet, layout, edition, context, paths, result):
     font_css = fonts.font_face_css(layout, root)
     blocks = text_blocks(edition, context)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
+
+    extra_css = []
+
+    def lay_out(output, size):
+        sheets = [font_css, layout.colors_css(pdf.OUTPUTS[output].color_model),
+                  pdf.page_css(booklet, output), *extra_css]
+        if size is not None:
+            sheets.append(copyfit_css(layout, size))
+        document, warnings = pdf.render_document(html, base_url, sheets, fetcher)
+        result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
+        return document, pdf.check_placement(document, layout.spec['pages'])
+
     pdf_outputs = [name for name in pdf.OUTPUTS if name in paths or (
         name == 'screen' and 'cover' in paths)]
+    size, documents = _copyfit(lay_out, pdf_outputs[0], copyfit_sizes(layout))
+    if size is not None:
+        result.notes.append(f'{edition.name}: copyfit set {layout.spec["copyfit"]["selector"]}'
+                            f' at {size} pt')
+    limit = layout.spec['justify_max_mm']
+    document, problems = documents[pdf_outputs[0]]
+    if limit and not problems:
+        extra_css.append(pdf.justify_css(document, limit))
+        documents = {pdf_outputs[0]: lay_out(pdf_outputs[0], size)}
     findings = {}
     with _staged(paths) as staged:
         for output in pdf_outputs:
-            model = pdf.OUTPUTS[output].color_model
-            sheets = [font_css, layout.colors_css(model), pdf.page_css(booklet, output)]
-            document, warnings = pdf.render_document(html, base_url, sheets, fetcher)
-            result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
-            problems = pdf.check_placement(document, layout.spec['pages'])
+            document, problems = documents.get(output) or lay_out(output, size)
             if problems:
                 raise RenderError('; '.join(problems))
             result.pages = len(document.pages)
             target = staged.get(output) or staged['cover'].with_suffix('.pdf')
-            pdf.write_pdf(document, target, output, identifier)
+            warnings = pdf.write_pdf(document, target, output, identifier)
+            result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
             findings[output] = preflight.preflight(
                 target, output, booklet, layout, root, edition.lang, blocks)
         if 'cover' in staged:
@@ -193,7 +212,8 @@ def _render(root, booklet, layout, edition, context, paths, result):
             if 'screen' not in staged:
                 source.unlink()
         report = preflight.report(findings)
-        report.update(edition=edition.name, booklet=booklet.name, pages=result.pages)
+        report.update(edition=edition.name, booklet=booklet.name, pages=result.pages,
+                      notes=result.notes)
         if not report['ok']:
             result.errors += [
                 f'{edition.name} {output}: preflight {f.check}: '
@@ -205,6 +225,29 @@ def _render(root, booklet, layout, edition, context, paths, result):
                 json.dumps(report, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
     result.files = {key: str(path) for key, path in paths.items()}
     result.ok = True
+
+
+def _copyfit(lay_out, output, sizes):
+    """The largest of ``sizes`` at which the booklet fits, and its laid-out document.
+
+    Tries the largest size first (most text fits at once), then bisects; without
+    sizes the layout's own CSS decides. When nothing fits, the result at the
+    smallest size carries the problems that say what runs over.
+    """
+    if not sizes:
+        return None, {output: lay_out(output, None)}
+    tried = {}
+    low, high = 0, len(sizes) - 1
+    while low <= high:
+        middle = high if not tried else (low + high) // 2
+        tried[middle] = lay_out(output, sizes[middle])
+        if tried[middle][1]:
+            high = middle - 1
+        else:
+            low = middle + 1
+    best = high if high >= 0 else 0
+    attempt = tried.get(best) or lay_out(output, sizes[best])
+    return sizes[best].normalize(), {output: attempt}
 
 
 class _PreflightFailed(BookletError):

@@ -129,8 +129,8 @@ class Integer(Field):
         return number
 
 
-class Amount(Field):
-    """A non-negative amount in digits, with an optional decimal point: ``3800000``."""
+class Number(Field):
+    """A non-negative number in digits, with an optional decimal point: ``3800000``, ``10.5``."""
 
     def check(self, source, path, value, errors):
         try:
@@ -232,14 +232,14 @@ COUNTRY = Record('A country file: data/<country>/country.yaml.', {
     'languages': ListOf('The languages this country is published in.',
                         Language('A language code.')),
     'grants_total': Record('All grants made since the foundation started.', {
-        'amount': Amount('The amount, in digits.'),
+        'amount': Number('The amount, in digits.'),
         'currency': Currency('ISO 4217 code.'),
         'approximate': Boolean('Whether the amount is rounded ("about").',
                                required=False, default=False),
     }, required=False, default=None),
     'figures': ListOf('Key figures, shown large, in this order.', Record('A figure.', {
         'id': Pattern('The name language files label it by.', **_ID),
-        'amount': Amount('The amount, in digits.'),
+        'amount': Number('The amount, in digits.'),
         'currency': Currency('ISO 4217 code.'),
         'year': Integer('The year it is for.', 1900, 2100),
     }), min_items=0, max_items=6, required=False, default=[]),
