@@ -26,17 +26,26 @@ class Edition:
 
     def texts(self):
         """Every piece of text that prints, as ``(source, keypath, text)``."""
-        def walk(value, path):
-            if isinstance(value, str):
-                yield self.source, path, value
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    if key != 'lang':
-                        yield from walk(item, path + (key,))
-            elif isinstance(value, list):
-                for i, item in enumerate(value):
-                    yield from walk(item, path + (i,))
-        yield from walk(self.data, ())
+        return texts(self.source)
+
+
+def texts(source):
+    """Every text value written in ``source`` but its ``lang``, as ``(source, keypath, text)``.
+
+    It walks what was written, not the validated model, so that a file with
+    other errors still has its characters checked.
+    """
+    def walk(value, path):
+        if isinstance(value, str):
+            yield source, path, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if path or key != 'lang':
+                    yield from walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, path + (i,))
+    return list(walk(source.data, ()))
 
 
 def load_country(root, country):
@@ -64,7 +73,7 @@ def load_edition(root, country, lang, layout):
     errors = []
     data = validate(EDITION, source, errors)
     if errors:
-        raise SourceErrors(errors)
+        raise SourceErrors(errors, source)
 
     if data['lang'] != lang:
         errors.append(source.error(('lang',), f"says '{data['lang']}' but the file is "
@@ -103,6 +112,6 @@ def load_edition(root, country, lang, layout):
         errors.append(source.error(('grants_total_label',), 'labels nothing: '
                                    f'{country_source.path} has no grants_total', at_key=True))
     if errors:
-        raise SourceErrors(errors)
+        raise SourceErrors(errors, source)
     return Edition(country, lang, data, country_data, source, country_source)
 

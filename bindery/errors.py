@@ -28,8 +28,11 @@ class SourceError(BookletError):
 class SourceErrors(BookletError):
     """Every problem found in a set of sources, reported together."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, source=None):
         self.errors = sorted(errors, key=lambda e: (e.path, e.line, e.col))
+        #: The file the errors are in, when it could be parsed: later checks
+        #: (glyphs) can still run on it, so that every error shows at once.
+        self.source = source
         super().__init__('\n'.join(str(error) for error in self.errors))
 
 

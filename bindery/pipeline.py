@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__, fonts, pdf, preflight, previews, typography
+from . import __version__, content, fonts, pdf, preflight, previews, typography
 from .content import load_edition
 from .errors import BookletError, RenderError, SourceErrors
 from .fetcher import ProjectFetcher
@@ -44,11 +44,21 @@ def output_paths(out, booklet, edition):
 
 
 def check_edition(root, booklet, layout, country, lang):
-    """Load and check an edition, fonts included; raise :class:`SourceErrors`."""
-    edition = load_edition(root, country, lang, layout)
-    texts = list(edition.texts())
-    strings_source = layout.string_sources[lang]
-    texts += [(strings_source, (key,), value) for key, value in layout.strings[lang].items()]
+    """Load and check an edition, fonts included; raise :class:`SourceErrors`.
+
+    The glyph check runs even when the content has other errors, so a
+    translator sees every problem of the file at once.
+    """
+    try:
+        edition = load_edition(root, country, lang, layout)
+    except SourceErrors as exc:
+        if exc.source is None:
+            raise
+        glyphs = fonts.check_coverage(layout, root, content.texts(exc.source))
+        raise SourceErrors(exc.errors + glyphs) from None
+    texts = edition.texts()
+    if lang in layout.string_sources:
+        texts += content.texts(layout.string_sources[lang])
     errors = fonts.check_coverage(layout, root, texts)
     context = make_context(edition, layout)
     for i, figure in enumerate(context['figures']):

@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
+from .yamlsource import keypath
+
 MISSING = object()
 
 
@@ -206,13 +208,14 @@ class Record(Field):
                 hint = f" (did you mean '{close[0]}'?)" if close else (
                     f" (known fields: {', '.join(self.fields)})")
                 errors.append(source.error(
-                    path + (key,), f"unknown field '{key}'{hint}", at_key=True))
+                    path + (key,), f"unknown field '{key}'{hint}", at_key=True,
+                    field=keypath(path)))
         for name, spec in self.fields.items():
             if name in value:
                 result[name] = spec.check(source, path + (name,), value[name], errors)
             elif spec.required:
                 errors.append(source.error(
-                    path, f"missing field '{name}': {spec.doc}"))
+                    path, f"missing field '{name}' ({spec.doc[0].lower()}{spec.doc[1:-1]})"))
             else:
                 result[name] = None if spec.default is MISSING else spec.default
         return result
