@@ -57,26 +57,45 @@ def _collect_warnings():
         logger.propagate = propagate
 
 
-def render_document(html, base_url, stylesheets, fetcher):
-    """Lay out ``html`` with WeasyPrint; return the document and its warnings."""
-    import weasyprint  # imported late: `check` and the CLI start fast without it
-    from weasyprint.text.fonts import FontConfiguration
+class Renderer:
+    """Lays out one edition's HTML, as often as copyfitting needs, with WeasyPrint.
 
-    with _collect_warnings() as warnings:
-        try:
-            # @font-face rules only load through a FontConfiguration shared by the
-            # stylesheets and the render; without it WeasyPrint silently uses
-            # system fonts.
-            font_config = FontConfiguration()
-            sheets = [weasyprint.CSS(string=text, base_url=base_url, url_fetcher=fetcher,
-                                     font_config=font_config)
-                      for text in stylesheets]
-            document = weasyprint.HTML(
-                string=html, base_url=base_url, url_fetcher=fetcher).render(
-                    stylesheets=sheets, font_config=font_config)
-        except RefusedResource as exc:
-            raise RenderError(f'resource refused: {exc}') from None
-    return document, warnings
+    The font configuration and each parsed stylesheet are kept between layouts:
+    parsing the CSS and loading the @font-face files again would cost more than a
+    layout. @font-face rules only load through a FontConfiguration shared by the
+    stylesheets and the render; without it WeasyPrint silently uses system fonts.
+    """
+
+    def __init__(self, html, base_url, fetcher):
+        from weasyprint.text.fonts import FontConfiguration  # late: `check` stays fast
+
+        self.html, self.base_url, self.fetcher = html, base_url, fetcher
+        self.font_config = FontConfiguration()
+        self._sheets = {}
+
+    def _sheet(self, text):
+        import weasyprint
+
+        if text not in self._sheets:
+            self._sheets[text] = weasyprint.CSS(
+                string=text, base_url=self.base_url, url_fetcher=self.fetcher,
+                font_config=self.font_config)
+        return self._sheets[text]
+
+    def render(self, stylesheets):
+        """Lay out the HTML with the extra ``stylesheets``; return it and its warnings."""
+        import weasyprint
+
+        with _collect_warnings() as warnings:
+            try:
+                sheets = [self._sheet(text) for text in stylesheets]
+                document = weasyprint.HTML(
+                    string=self.html, base_url=self.base_url,
+                    url_fetcher=self.fetcher).render(
+                        stylesheets=sheets, font_config=self.font_config)
+            except RefusedResource as exc:
+                raise RenderError(f'resource refused: {exc}') from None
+        return document, warnings
 
 
 def check_placement(document, pages):

@@ -181,7 +181,7 @@ def _render(root, booklet, layout, edition, context, paths, result):
     font_css = fonts.font_face_css(layout, root)
     blocks = text_blocks(edition, context)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
-
+    renderer = pdf.Renderer(html, base_url, fetcher)
     extra_css = []
 
     def lay_out(output, size):
@@ -189,7 +189,7 @@ def _render(root, booklet, layout, edition, context, paths, result):
                   pdf.page_css(booklet, output), *extra_css]
         if size is not None:
             sheets.append(copyfit_css(layout, size))
-        document, warnings = pdf.render_document(html, base_url, sheets, fetcher)
+        document, warnings = renderer.render(sheets)
         result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
         return document, pdf.check_placement(document, layout.spec['pages'])
 
