@@ -141,6 +141,145 @@ def check_rgb(pdf):
     return problems or [Finding('colour', True, 'no RGB colour in page content')]
 
 
+#: Text smaller than this must print from one plate (K only, or no ink at all):
+#: a hair of misregistration makes small type in several inks blur.
+SMALL_TEXT_PT = 12
+#: The most ink (C + M + Y + K, percent) offset on coated paper can carry.
+MAX_INK = 300
+#: The least effective resolution of a picture in print, in pixels per inch.
+MIN_PPI = 300
+
+
+def _multiply(m, n):
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2,
+            e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+
+
+def _scale(m):
+    return abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+
+
+def marks_on_page(page):
+    """What a page draws, read from its content: ``('text', size_pt, fill)`` for
+    each run of text (fill as ``(colour space, components)``) and
+    ``('image', name, ppi_x, ppi_y)`` for each picture, Form XObjects included."""
+    found = []
+
+    def walk(stream_owner, resources, matrix):
+        ctm, fill, size, text_matrix = matrix, ('/DeviceGray', (0.0,)), 0.0, None
+        stack = []
+        spaces = resources.get('/ColorSpace', {})
+        for operands, operator in pikepdf.parse_content_stream(stream_owner):
+            op = str(operator)
+            if op == 'q':
+                stack.append((ctm, fill))
+            elif op == 'Q' and stack:
+                ctm, fill = stack.pop()
+            elif op == 'cm':
+                ctm = _multiply(tuple(float(x) for x in operands), ctm)
+            elif op in ('cs', 'CS') and op == 'cs':
+                name = str(operands[0])
+                space = spaces.get(name, name) if name.startswith('/') else name
+                fill = (str(space[0]) if isinstance(space, pikepdf.Array) else str(space), ())
+            elif op in ('sc', 'scn'):
+                fill = (fill[0], tuple(float(x) for x in operands
+                                       if not isinstance(x, pikepdf.Name)))
+            elif op == 'k':
+                fill = ('/DeviceCMYK', tuple(float(x) for x in operands))
+            elif op == 'g':
+                fill = ('/DeviceGray', tuple(float(x) for x in operands))
+            elif op == 'rg':
+                fill = ('/DeviceRGB', tuple(float(x) for x in operands))
+            elif op == 'Tf':
+                size = float(operands[1])
+            elif op == 'Tm':
+                text_matrix = tuple(float(x) for x in operands)
+            elif op in ('Tj', 'TJ', "'", '"'):
+                matrix = _multiply(text_matrix or (1, 0, 0, 1, 0, 0), ctm)
+                found.append(('text', size * _scale(matrix), fill))
+            elif op == 'Do':
+                xobject = resources.get('/XObject', {}).get(str(operands[0]))
+                if xobject is None:
+                    continue
+                if xobject.get('/Subtype') == '/Image':
+                    width_in = (ctm[0] ** 2 + ctm[1] ** 2) ** 0.5 / 72
+                    height_in = (ctm[2] ** 2 + ctm[3] ** 2) ** 0.5 / 72
+                    found.append(('image', str(operands[0]),
+                                  int(xobject.Width) / max(width_in, 1e-9),
+                                  int(xobject.Height) / max(height_in, 1e-9)))
+                elif xobject.get('/Subtype') == '/Form':
+                    form_matrix = tuple(float(x) for x in xobject.get('/Matrix', [1, 0, 0, 1, 0, 0]))
+                    walk(xobject, xobject.get('/Resources', resources),
+                         _multiply(form_matrix, ctm))
+
+    walk(page, page.resources, (1, 0, 0, 1, 0, 0))
+    return found
+
+
+def _inks(fill):
+    space, values = fill
+    if space == '/DeviceGray':
+        return ['K'] if values and values[0] < 1 else []
+    if space == '/DeviceCMYK':
+        return [ink for ink, value in zip('CMYK', values) if value > 0]
+    return [space.lstrip('/')]
+
+
+def check_marks(pdf):
+    """Small text on one plate only; pictures at print resolution."""
+    problems = []
+    for number, page in enumerate(pdf.pages, 1):
+        for mark in marks_on_page(page):
+            if mark[0] == 'text':
+                _, size, fill = mark
+                inks = _inks(fill)
+                if size < SMALL_TEXT_PT - 0.01 and inks and inks != ['K']:
+                    problems.append(Finding(
+                        'small-text', False, f'{size:.1f} pt text printed in '
+                        f'{"+".join(inks)}: type under {SMALL_TEXT_PT} pt must be 100% K '
+                        '(or white); set it in black or make it larger', number))
+            elif min(mark[2], mark[3]) < MIN_PPI:
+                problems.append(Finding(
+                    'image-resolution', False, f'picture {mark[1]} is '
+                    f'{min(mark[2], mark[3]):.0f} ppi where it is placed; print needs '
+                    f'{MIN_PPI} ppi: use a larger image or place it smaller', number))
+    unique = {(f.check, f.page, f.message): f for f in problems}
+    return list(unique.values()) or [Finding(
+        'small-text', True, f'text under {SMALL_TEXT_PT} pt is 100% K or white; '
+        f'no picture under {MIN_PPI} ppi')]
+
+
+def check_ink(path, dpi=50):
+    """Total ink (C+M+Y+K) per spot as Ghostscript separates the page, at most MAX_INK."""
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as temp:
+        subprocess.run(
+            ['gs', '-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=tiff32nc',
+             f'-r{dpi}', '-dUseTrimBox', f'-sOutputFile={temp}/page-%03d.tif', str(path)],
+            check=True, capture_output=True)
+        problems, highest = [], 0.0
+        for number, tiff in enumerate(sorted(Path(temp).glob('page-*.tif')), 1):
+            with Image.open(tiff) as image:
+                bands = [band.load() for band in image.split()]
+                width, height = image.size
+                peak = max(sum(band[x, y] for band in bands)
+                           for y in range(0, height, 2) for x in range(0, width, 2))
+            total = peak / 255 * 100
+            highest = max(highest, total)
+            if total > MAX_INK + 0.5:
+                problems.append(Finding('ink', False, f'{total:.0f}% total ink; coated '
+                                        f'offset takes at most {MAX_INK}%: lighten the '
+                                        'colour or take C, M, Y out of its black', number))
+    return problems or [Finding('ink', True, f'at most {highest:.0f}% total ink '
+                                f'(limit {MAX_INK}%)')]
+
+
 def check_text(path, blocks):
     """Every block of source text can be copied out of the PDF (poppler's reading)."""
     found = textcheck.words(textcheck.pdftotext(path))
@@ -163,6 +302,9 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         findings += check_metadata(pdf, lang)
         if output == 'print':
             findings += check_rgb(pdf)
+            findings += check_marks(pdf)
+    if output == 'print':
+        findings += check_ink(path)
     findings += check_text(path, blocks)
     return findings
 
