@@ -5,11 +5,10 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from .errors import SourceError
-
 #: Characters the renderer itself may put on a page: the hyphen WeasyPrint inserts
-#: at a line-end break (U+2010), and the spaces our typography inserts.
-RENDERER_CHARACTERS = '\u2010\u00a0\u2009\u202f'
+#: at a line-end break (U+2010), and the spaces, quotes and dashes that
+#: typography.typeset puts in place of what was typed.
+RENDERER_CHARACTERS = '\u2010\u00a0\u2009\u202f«»„“”‘’–~'
 
 
 @lru_cache(maxsize=None)
@@ -32,16 +31,24 @@ def font_face_css(layout, root):
     return '\n'.join(rules) + '\n'
 
 
-def missing_glyphs(layout, root, text):
-    """``{char: [families]}`` for each character of ``text`` some face lacks."""
+def missing_glyphs(faces, root, text):
+    """``{char: [families]}`` for each character of ``text`` some of ``faces`` lacks."""
     missing = {}
     faces = [(face['family'], _cmap(str(Path(root, 'fonts', face['file']))))
-             for face in layout.spec['fonts']]
+             for face in faces]
     for char in sorted(set(text) - {'\n', '\t'}):
         lacking = [family for family, cmap in faces if ord(char) not in cmap]
         if lacking:
             missing[char] = list(dict.fromkeys(lacking))
     return missing
+
+
+def check_renderer_characters(faces, root, source):
+    """Errors (at ``fonts`` in the layout's ``source``) for characters the renderer
+    inserts that one of ``faces`` lacks."""
+    return [source.error(('fonts',), f'{", ".join(families)} has no glyph for '
+                                     f'U+{ord(char):04X}, which the renderer inserts')
+            for char, families in missing_glyphs(faces, root, RENDERER_CHARACTERS).items()]
 
 
 def check_coverage(layout, root, texts):
@@ -52,13 +59,8 @@ def check_coverage(layout, root, texts):
     be silent.
     """
     errors = []
-    for char in RENDERER_CHARACTERS:
-        for family in missing_glyphs(layout, root, char).get(char, []):
-            errors.append(SourceError(
-                f'layouts/{layout.name}/layout.yaml', 1, 1, 'fonts',
-                f'{family} has no glyph for U+{ord(char):04X}, which the renderer inserts'))
     for source, path, text in texts:
-        for char, families in missing_glyphs(layout, root, text).items():
+        for char, families in missing_glyphs(layout.spec['fonts'], root, text).items():
             errors.append(source.char_error(
                 path, char, f"{char!r} (U+{ord(char):04X}) has no glyph in the "
                             f"layout's fonts ({', '.join(families)})"))

@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import yamlsource
+from . import fonts, yamlsource
 from .errors import RenderError, SourceErrors
 from .schema import Integer, ListOf, MapOf, Number, Pattern, Record, Text, validate
 
@@ -120,6 +120,8 @@ def load_layout(root, name):
     for i, face in enumerate(spec['fonts']):
         if not Path(root, 'fonts', face['file']).is_file():
             errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} is missing"))
+    if not errors:
+        errors += fonts.check_renderer_characters(spec['fonts'], root, source)
     if spec['pages'] % 4:
         errors.append(source.error(('pages',), f"{spec['pages']} pages cannot be "
                                                'saddle-stitched; use a multiple of 4'))

@@ -70,8 +70,9 @@ def check_edition(root, booklet, layout, country, lang):
 
 
 def make_context(edition, layout):
-    """The values the layout's template sees for ``edition``."""
-    data, country = edition.data, edition.country_data
+    """The values the layout's template sees for ``edition``, typeset for its language."""
+    lang = edition.lang
+    data, country = typography.typeset_all(edition.data, lang), edition.country_data
     figures = [{'label': data['figures'][figure['id']],
                 'value': typography.money(figure['amount'], figure['currency'], edition.lang)}
                for figure in country['figures']]
@@ -86,7 +87,8 @@ def make_context(edition, layout):
                                layout.spec['fact_pages'])
     pages = [[facts[i] for i in group] for group in pages]
     return {
-        'lang': edition.lang, 'edition': data, 'strings': layout.strings[edition.lang],
+        'lang': lang, 'edition': data,
+        'strings': typography.typeset_all(layout.strings[lang], lang),
         'figures': figures, 'grants_total': grants_total, 'facts': facts,
         'fact_pages': pages, 'years': country['anniversary'] - country['founded'],
         'year_span': typography.year_span(country['founded'], country['anniversary']),

@@ -1,10 +1,13 @@
 """Text as it prints in a language: numbers and amounts through CLDR, spans of years."""
 
+import re
+
 from babel.numbers import format_compact_currency
 
 #: The sign for "about" in front of a rounded amount, followed by a thin
-#: no-break space so that it never ends a line.
-APPROXIMATELY = '≈\u202f'
+#: no-break space so that it never ends a line. (≈ would be better, but Noto
+#: Serif has no glyph for it, and every face must cover every character.)
+APPROXIMATELY = '~\u202f'
 
 
 def money(amount, currency, lang, approximate=False):
@@ -44,3 +47,89 @@ def balance(weights, groups):
         runs.append(list(range(start, end)))
         end = start
     return runs[::-1]
+
+
+NBSP, NNBSP = '\u00a0', '\u202f'
+
+#: Opening and closing quotes per language, outer then inner.
+QUOTES = {
+    'kk': ('«', '»', '„', '“'), 'ky': ('«', '»', '„', '“'), 'ru': ('«', '»', '„', '“'),
+    'tg': ('«', '»', '„', '“'), 'en': ('“', '”', '‘', '’'),
+}
+#: Languages whose one- and two-letter words (prepositions, conjunctions) must
+#: not end a line: Russian typography's rule against "hanging" prepositions.
+SHORT_WORDS_STAY = {'ru': 2, 'tg': 1, 'en': 1}
+
+_QUOTE_CHARS = '"«»“”„'
+_NUMBER_GROUPS = re.compile(r'(?<=\d) (?=\d{3}(?!\d))')
+_NUMBER_WORD = re.compile(r'(?<![\w.,])(\d[\d.,\u202f]*) (?=\S)')
+_NUMERO = re.compile(r'№ ?(?=\d)')
+_DASH = re.compile(r' ([–—]) ')
+_YEAR_RANGE = re.compile(r'\b(\d{4})-(\d{4})\b')
+
+
+def typeset(text, lang):
+    """``text`` with the typography of ``lang``: its quotes, no-break spaces, dashes.
+
+    The words are untouched; only what sits between them changes:
+
+    - quotes become the language's own (« » in kk, ky, ru; “ ” in en), with the
+      inner pair for quotes inside quotes;
+    - a number keeps the word or sign after it on its line (``1995 жылы``,
+      ``100 млн``), and its digit groups together (``50 000`` with a thin no-break
+      space);
+    - ``№`` keeps its number; a dash never starts a line (no-break space before it);
+    - year ranges take an en dash (``1996–2004``);
+    - in Russian and English, short prepositions and conjunctions keep the
+      next word on their line.
+    """
+    text = _quotes(text, lang)
+    text = _YEAR_RANGE.sub('\\1\u2013\\2', text)
+    text = _NUMBER_GROUPS.sub(NNBSP, text)
+    text = _NUMBER_WORD.sub(lambda m: m.group(1) + NBSP, text)
+    text = _NUMERO.sub('№' + NBSP, text)
+    text = _DASH.sub(NBSP + '\\1 ', text)
+    limit = SHORT_WORDS_STAY.get(lang.split('_')[0])
+    if limit:
+        text = re.sub(r'(?<!\w)(\w{1,%d}) (?=[\w«„“‘])' % limit,
+                      lambda m: m.group(1) + NBSP, text)
+    return text
+
+
+def typeset_all(value, lang):
+    """:func:`typeset` every string in a structure of dicts and lists."""
+    if isinstance(value, str):
+        return typeset(value, lang)
+    if isinstance(value, dict):
+        return {key: item if key == 'lang' else typeset_all(item, lang)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [typeset_all(item, lang) for item in value]
+    return value
+
+
+def _quotes(text, lang):
+    """Pair up the quotes of ``text`` and set them as ``lang`` does.
+
+    Quotes alternate open/close by nesting depth: a quote character opens when
+    it follows a space, a bracket or the start, and closes otherwise.
+    """
+    outer_open, outer_close, inner_open, inner_close = QUOTES.get(
+        lang.split('_')[0], QUOTES['ru'])
+    out, depth = [], 0
+    for index, char in enumerate(text):
+        if char not in _QUOTE_CHARS:
+            out.append(char)
+            continue
+        before = text[index - 1] if index else ' '
+        opening = char in '«„' or (char in '"“' and (before.isspace() or before in '([{'
+                                                    or index == 0))
+        if char in '»”':
+            opening = False
+        if opening:
+            out.append(outer_open if depth == 0 else inner_open)
+            depth += 1
+        else:
+            depth = max(depth - 1, 0)
+            out.append(outer_close if depth == 0 else inner_close)
+    return ''.join(out)
