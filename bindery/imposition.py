@@ -124,3 +124,10 @@ def _copy(pdf, obj):
     if isinstance(obj, Dictionary):
         return Dictionary({key: _copy(pdf, value) for key, value in obj.items()})
     return obj  # a number, name or string: the same in any file
+
+
+def impose_file(source, target):
+    """Impose the PDF at ``source`` into ``target``, reproducibly."""
+    with pikepdf.open(source) as pdf:
+        sheets = impose(pdf)
+        sheets.save(target, min_version=pdf.pdf_version, deterministic_id=True)

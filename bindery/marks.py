@@ -22,7 +22,7 @@ SLUG_SIZE_PT = 6
 #: Distance of the slug line's baseline below the bleed edge, in mm.
 SLUG_DROP_MM = 5
 
-#: Resource names. Chosen long so as not to meet WeasyPrint's own short names.
+#: Resource names, long so as not to meet WeasyPrint's own short ones.
 _COLOR = Name('/BinderyRegistration')
 _GLYPH = 'BinderyGlyph'
 
@@ -30,8 +30,8 @@ _GLYPH = 'BinderyGlyph'
 def add_marks(pdf, bleed_mm, slug_text, font_path):
     """Draw trim marks and a slug line on every page of ``pdf`` (changed in place).
 
-    Each MediaBox grows to the BleedBox plus :data:`MARK_AREA_MM` a side;
-    TrimBox and BleedBox stay as they are. Eight 0.25 pt trim marks continue
+    Each MediaBox grows to :data:`MARK_AREA_MM` beyond the bleed on every
+    side; TrimBox and BleedBox stay as they are. Eight 0.25 pt trim marks continue
     the trim edges outward from :data:`MARK_GAP_MM` beyond the bleed (or
     beyond ``bleed_mm``, whichever is further from the trim). Below the
     bottom marks runs ``slug_text``, in which ``{page}`` and ``{pages}`` are
@@ -41,15 +41,21 @@ def add_marks(pdf, bleed_mm, slug_text, font_path):
 
     Everything is drawn in registration colour (``/Separation /All``), so it
     appears on every printing plate. Raises :class:`ValueError` for
-    characters the font lacks.
+    characters the font lacks and for pages that already have marks.
     """
+    for page in pdf.pages:
+        if _COLOR in page.obj.get(Name.Resources, {}).get(Name.ColorSpace, {}):
+            # A second set would land on the first, and its glyph names would
+            # point the first slug at other glyphs.
+            raise ValueError('the pages already have marks')
     color = pdf.make_indirect(_registration())
-    glyphs = _Glyphs(pdf, font_path)
     prefix = pdf.make_stream(b'q\n')
     pages = len(pdf.pages)
-    for number, page in enumerate(pdf.pages, 1):
-        text = slug_text.replace('{page}', str(number)).replace('{pages}', str(pages))
-        _mark_page(page, color, glyphs, prefix, bleed_mm, text)
+    with TTFont(font_path) as font:  # tables are read as needed, so it stays open till done
+        glyphs = _Glyphs(pdf, font, font_path)
+        for number, page in enumerate(pdf.pages, 1):
+            text = slug_text.replace('{page}', str(number)).replace('{pages}', str(pages))
+            _mark_page(page, color, glyphs, prefix, bleed_mm, text)
 
 
 def _registration():
@@ -75,11 +81,12 @@ def _mark_page(page, color, glyphs, prefix, bleed_mm, text):
     if Name.CropBox in page.obj:
         del page.obj.CropBox  # it would hide the marks; it defaults to the MediaBox
     resources = _resources(page)
-    color_name = _free_name(resources, Name.ColorSpace, _COLOR, color)
-    resources.ColorSpace[color_name] = color
+    if Name.ColorSpace not in resources:
+        resources.ColorSpace = Dictionary()
+    resources.ColorSpace[_COLOR] = color
 
     ops = [([], 'Q'),  # closes the q put before the page's own content
-           ([color_name], 'CS'), ([color_name], 'cs'), ([1], 'SCN'), ([1], 'scn'),
+           ([_COLOR], 'CS'), ([_COLOR], 'cs'), ([1], 'SCN'), ([1], 'scn'),
            ([MARK_WIDTH_PT], 'w'), ([0], 'J'), ([[], 0], 'd')]
     ops += _trim_marks(trim, start)
     ops += _slug(trim, reach[1], text, glyphs, resources)
@@ -117,7 +124,7 @@ def _slug(trim, bleed_bottom, text, glyphs, resources):
         size *= room / width
     scale = size / glyphs.units
     x, y = trim[0] + indent, trim[1] - bleed_bottom - SLUG_DROP_MM * MM
-    # The scale stays unrounded: at 1/1000 it would be off by a tenth.
+    # The scale (about 0.002) stays unrounded: to 1/1000 it would be 6 % off.
     ops = [([], 'q'), ([scale, 0, 0, scale, *_numbers(x, y)], 'cm')]
     pen = 0  # font units advanced since the last glyph drawn
     for char in text:
@@ -138,13 +145,12 @@ def _slug(trim, bleed_bottom, text, glyphs, resources):
 class _Glyphs:
     """Outlines of a font's glyphs as Form XObjects, one per glyph, shared by all pages."""
 
-    def __init__(self, pdf, font_path):
+    def __init__(self, pdf, font, font_path):
         self.pdf = pdf
-        self.font = TTFont(font_path, lazy=True)
-        self.units = self.font['head'].unitsPerEm
-        self.cmap = self.font.getBestCmap()
-        self.set = self.font.getGlyphSet()
-        self.forms = {}
+        self.units = font['head'].unitsPerEm
+        self.cmap = font.getBestCmap()
+        self.set = font.getGlyphSet()
+        self.forms = {}  # character -> ((resource name, form) or None, advance)
         self.path = font_path
 
     def width(self, text):
@@ -152,8 +158,10 @@ class _Glyphs:
         return sum(self.glyph(char)[1] for char in text) / self.units
 
     def glyph(self, char):
-        """The resource name and form drawing ``char`` (None for a blank glyph), and its
-        advance in font units."""
+        """``((resource name, form), advance)`` for ``char``; no form for a blank glyph.
+
+        The advance is in font units. The form is made on first use.
+        """
         if char not in self.forms:
             name = self.cmap.get(ord(char))
             if name is None:
@@ -219,17 +227,6 @@ def _resources(page):
         # it, and an empty one of our own would hide what the page uses.
         page.obj.Resources = Dictionary(node.get(Name.Resources, Dictionary()))
     return page.obj.Resources
-
-
-def _free_name(resources, kind, name, value):
-    """``name``, or ``name`` plus a number, unused in ``resources[kind]`` but for ``value``."""
-    if kind not in resources:
-        resources[kind] = Dictionary()
-    candidate, count = name, 1
-    while candidate in resources[kind] and resources[kind][candidate].objgen != value.objgen:
-        count += 1
-        candidate = Name(f'{name}{count}')
-    return candidate
 
 
 def _numbers(*values):

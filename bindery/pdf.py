@@ -3,26 +3,53 @@
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pikepdf
+
+from . import marks, pdfx
 from .errors import RenderError
 from .fetcher import RefusedResource
 
 PX_TO_MM = 25.4 / 96
 
 
+def finish_print(path, job):
+    """Make the print PDF at ``path`` a PDF/X-4 file with trim marks and a slug line."""
+    with pikepdf.open(path, allow_overwriting_input=True) as document:
+        pdfx.make_pdfx4(document, pdfx.PROFILE, job.title, job.lang, job.created)
+        marks.add_marks(document, float(job.bleed_mm), job.slug, job.slug_font)
+        document.save(path, **pdfx.SAVE_OPTIONS)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a finisher needs to know of the edition it finishes."""
+
+    title: str
+    lang: str
+    created: str | None
+    bleed_mm: object
+    slug: str
+    slug_font: Path
+
+
 @dataclass(frozen=True)
 class Output:
-    """How one PDF output differs: colour model, bleed, WeasyPrint options."""
+    """How one PDF output differs: colour model, bleed, WeasyPrint options, finisher."""
 
     color_model: str
     bleed: bool
     options: dict = field(default_factory=dict)
+    finisher: object = None
 
 
-#: The PDF outputs, as data. ``print`` keeps the bleed and CMYK colours; ``screen``
-#: is trimmed, RGB, tagged for accessibility and compressed harder.
+#: The PDF outputs, as data. ``print`` keeps the bleed and CMYK colours and is
+#: finished as PDF/X-4 with marks; ``screen`` is trimmed, RGB, tagged for
+#: accessibility and compressed harder.
 OUTPUTS = {
-    'print': Output('cmyk', bleed=True, options={'pdf_version': '1.6'}),
+    'print': Output('cmyk', bleed=True, options={'pdf_version': '1.6'},
+                    finisher=finish_print),
     'screen': Output('rgb', bleed=False, options={
         'pdf_version': '1.7', 'pdf_tags': True, 'optimize_images': True}),
 }

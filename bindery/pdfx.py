@@ -48,7 +48,7 @@ def make_pdfx4(pdf, profile_path, title, lang, created):
     """
     profile = Path(profile_path).read_bytes()
     _check_profile(profile, profile_path)
-    _check_boxes(pdf)
+    _complete_boxes(pdf)
     _set_output_intent(pdf, profile)
     moment = _moment(created)
     _set_metadata(pdf, title, lang, moment)
@@ -56,7 +56,8 @@ def make_pdfx4(pdf, profile_path, title, lang, created):
     # is set here. False: nothing was trapped, the RIP may do it.
     pdf.docinfo[Name.Trapped] = Name('/False')
     pdf.Root.Lang = String(lang)
-    if _version(pdf.pdf_version) < _VERSION:
+    declared = str(pdf.Root.get(Name.Version, '/1.0')).lstrip('/')
+    if max(_version(pdf.pdf_version), _version(declared)) < _VERSION:
         # The header is written by save(); the catalog's /Version (PDF 1.4)
         # already tells readers of this object which version the file uses.
         pdf.Root.Version = Name('/%d.%d' % _VERSION)
@@ -91,7 +92,7 @@ def _set_output_intent(pdf, profile):
     pdf.Root.OutputIntents = Array([pdf.make_indirect(intent)])
 
 
-def _check_boxes(pdf):
+def _complete_boxes(pdf):
     """Give every page an explicit TrimBox and BleedBox, and check that they nest.
 
     A missing box defaults to the CropBox (itself defaulting to the MediaBox),
@@ -101,18 +102,16 @@ def _check_boxes(pdf):
         for name in (Name.TrimBox, Name.BleedBox):
             if name not in page.obj:
                 page.obj[name] = Array(page.cropbox)
-        media, bleed, trim = (_box(page.obj, name) for name in (
-            Name.MediaBox, Name.BleedBox, Name.TrimBox))
+        # pikepdf's boxes follow inheritance: a MediaBox may sit on a parent.
+        media, bleed, trim = (_box(box) for box in (page.mediabox, page.bleedbox, page.trimbox))
         if not _inside(trim, bleed) or not _inside(bleed, media):
             raise ValueError(
                 f'page {number}: the TrimBox {trim} must lie inside the BleedBox {bleed}, '
                 f'and that inside the MediaBox {media}')
 
 
-def _box(page, name):
-    if name == Name.MediaBox and name not in page:
-        return _box(page.Parent, name)  # the MediaBox may be inherited
-    x0, y0, x1, y1 = (float(value) for value in page[name])
+def _box(array):
+    x0, y0, x1, y1 = (float(value) for value in array)
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 

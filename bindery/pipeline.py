@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__, content, fonts, pdf, preflight, previews, typography
+from . import __version__, content, fonts, imposition, pdf, preflight, previews, typography
 from .content import load_edition
 from .errors import BookletError, RenderError, SourceErrors
 from .fetcher import ProjectFetcher
@@ -40,7 +41,8 @@ def output_paths(out, booklet, edition):
     """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``."""
     stem = Path(out, booklet.name, edition.replace('/', '-'))
     return {'print': Path(f'{stem}-print.pdf'), 'screen': Path(f'{stem}-screen.pdf'),
-            'cover': Path(f'{stem}-cover.png'), 'preflight': Path(f'{stem}-preflight.json')}
+            'imposed': Path(f'{stem}-imposed.pdf'), 'cover': Path(f'{stem}-cover.png'),
+            'preflight': Path(f'{stem}-preflight.json')}
 
 
 def check_edition(root, booklet, layout, country, lang):
@@ -118,17 +120,33 @@ def text_blocks(edition, context):
     return blocks
 
 
-def _created():
+def build_date(root):
+    """When the edition was made, as ISO 8601 UTC, for the PDFs' dates and slug line.
+
+    ``SOURCE_DATE_EPOCH`` when set (reproducible builds' convention); otherwise
+    the time of the project's last commit, so that building one commit twice
+    gives the same bytes; outside a git checkout, now.
+    """
     epoch = os.environ.get('SOURCE_DATE_EPOCH')
     if epoch is None:
-        return None
-    moment = datetime.fromtimestamp(int(epoch), timezone.utc)
+        try:
+            epoch = subprocess.run(
+                ['git', 'log', '-1', '--format=%ct'], cwd=root, capture_output=True,
+                text=True, check=True, timeout=10).stdout.strip() or None
+        except (OSError, subprocess.SubprocessError):
+            epoch = None
+    moment = (datetime.fromtimestamp(int(epoch), timezone.utc) if epoch
+              else datetime.now(timezone.utc))
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 @contextmanager
-def _staged(paths):
-    """Temporary files beside each final path, renamed into place only on success."""
+def _staged(paths, scratch=()):
+    """Temporary files beside each final path, renamed into place only on success.
+
+    ``scratch`` names files the work needs but nobody asked for (the screen PDF
+    of a cover, the print PDF of an imposition): they are deleted at the end.
+    """
     staged = {}
     try:
         for name, path in paths.items():
@@ -142,8 +160,11 @@ def _staged(paths):
             temp.unlink(missing_ok=True)
         raise
     for name, temp in staged.items():
-        temp.chmod(0o644)
-        os.replace(temp, paths[name])
+        if name in scratch:
+            temp.unlink()
+        else:
+            temp.chmod(0o644)
+            os.replace(temp, paths[name])
 
 
 def _remove_stale(paths):
@@ -177,7 +198,8 @@ def build_edition(root, booklet, layout, country, lang, out):
 
 def _render(root, booklet, layout, edition, context, paths, result):
     fetcher = ProjectFetcher([layout.folder, Path(root, 'fonts')], root)
-    context = dict(context, created=_created(), stylesheets=layout.spec['stylesheets'])
+    created = build_date(root)
+    context = dict(context, created=created, stylesheets=layout.spec['stylesheets'])
     html = render_html(layout, context)
     base_url = layout.folder.resolve().as_uri() + '/'
     font_css = fonts.font_face_css(layout, root)
@@ -195,8 +217,17 @@ def _render(root, booklet, layout, edition, context, paths, result):
         result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
         return document, pdf.check_placement(document, layout.spec['pages'])
 
-    pdf_outputs = [name for name in pdf.OUTPUTS if name in paths or (
-        name == 'screen' and 'cover' in paths)]
+    # What has to be made: the outputs asked for, and the PDFs they are made from.
+    needed = dict(paths)
+    scratch = set()
+    for output, source in (('cover', 'screen'), ('imposed', 'print')):
+        if output in paths and source not in paths:
+            needed[source] = paths[output].with_name(f'{source}-for-{output}.pdf')
+            scratch.add(source)
+    pdf_outputs = [name for name in pdf.OUTPUTS if name in needed]
+    if not pdf_outputs:
+        return _write_report(paths, {}, edition, booklet, result)
+
     size, documents = _copyfit(lay_out, pdf_outputs[0], copyfit_sizes(layout))
     if size is not None:
         result.notes.append(f'{edition.name}: copyfit set {layout.spec["copyfit"]["selector"]}'
@@ -206,37 +237,50 @@ def _render(root, booklet, layout, edition, context, paths, result):
     if limit and not problems:
         extra_css.append(pdf.justify_css(document, limit))
         documents = {pdf_outputs[0]: lay_out(pdf_outputs[0], size)}
+
+    job = pdf.Job(title=f"{edition.data['title']}: {edition.data['facts_title']}",
+                  lang=edition.lang, created=created, bleed_mm=booklet.bleed_mm,
+                  slug=f'{booklet.name} · {edition.name} · print · {created[:10]} · '
+                       'page {page}/{pages}',
+                  slug_font=Path(root, 'fonts', layout.spec['fonts'][-1]['file']))
     findings = {}
-    with _staged(paths) as staged:
+    with _staged(needed, scratch) as staged:
         for output in pdf_outputs:
             document, problems = documents.get(output) or lay_out(output, size)
             if problems:
                 raise RenderError('; '.join(problems))
             result.pages = len(document.pages)
-            target = staged.get(output) or staged['cover'].with_suffix('.pdf')
-            warnings = pdf.write_pdf(document, target, output, identifier)
+            warnings = pdf.write_pdf(document, staged[output], output, identifier)
             result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
+            if pdf.OUTPUTS[output].finisher:
+                pdf.OUTPUTS[output].finisher(staged[output], job)
             findings[output] = preflight.preflight(
-                target, output, booklet, layout, root, edition.lang, blocks)
+                staged[output], output, booklet, layout, root, edition.lang, blocks)
+        if 'imposed' in staged:
+            imposition.impose_file(staged['print'], staged['imposed'])
+            findings['imposed'] = preflight.preflight_imposed(
+                staged['imposed'], result.pages, layout, root)
         if 'cover' in staged:
-            source = staged.get('screen') or staged['cover'].with_suffix('.pdf')
-            previews.cover_png(source, staged['cover'])
-            if 'screen' not in staged:
-                source.unlink()
-        report = preflight.report(findings)
-        report.update(edition=edition.name, booklet=booklet.name, pages=result.pages,
-                      notes=result.notes)
-        if not report['ok']:
-            result.errors += [
-                f'{edition.name} {output}: preflight {f.check}: '
-                + (f'page {f.page}: ' if f.page else '') + f.message
-                for output, items in findings.items() for f in items if not f.ok]
-            raise _PreflightFailed(report)
-        if 'preflight' in staged:
-            staged['preflight'].write_text(
-                json.dumps(report, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
+            previews.cover_png(staged['screen'], staged['cover'])
+        _write_report(staged, findings, edition, booklet, result)
     result.files = {key: str(path) for key, path in paths.items()}
     result.ok = True
+
+
+def _write_report(staged, findings, edition, booklet, result):
+    """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
+    report = preflight.report(findings)
+    report.update(edition=edition.name, booklet=booklet.name, pages=result.pages,
+                  notes=result.notes)
+    if not report['ok']:
+        result.errors += [
+            f'{edition.name} {output}: preflight {f.check}: '
+            + (f'page {f.page}: ' if f.page else '') + f.message
+            for output, items in findings.items() for f in items if not f.ok]
+        raise _PreflightFailed(report)
+    if 'preflight' in staged:
+        staged['preflight'].write_text(
+            json.dumps(report, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
 
 
 def _copyfit(lay_out, output, sizes):

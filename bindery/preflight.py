@@ -85,13 +85,24 @@ def check_boxes(pdf, booklet, output):
     return findings
 
 
+def _fonts(resources, depth=0):
+    """The fonts of ``resources`` and of the Form XObjects they hold (an imposed
+    sheet keeps its pages' fonts inside forms)."""
+    fonts = resources.get('/Font', {})
+    found = [fonts[key] for key in fonts.keys()]
+    xobjects = resources.get('/XObject', {})
+    for key in xobjects.keys() if depth < 4 else ():
+        xobject = xobjects[key]
+        if xobject.get('/Subtype') == '/Form' and '/Resources' in xobject:
+            found += _fonts(xobject.Resources, depth + 1)
+    return found
+
+
 def check_fonts(pdf, allowed):
     """Every font embedded, subset and one of the layout's own."""
     problems, seen = [], set()
     for number, page in enumerate(pdf.pages, 1):
-        fonts = page.resources.get('/Font', {})
-        for key in fonts.keys():
-            font = fonts[key]
+        for font in _fonts(page.resources):
             name = str(font.get('/BaseFont', '?'))[1:]
             if name in seen:
                 continue
@@ -294,6 +305,56 @@ def check_text(path, blocks):
                                 'extract from the PDF')]
 
 
+def check_pdfx(pdf):
+    """PDF/X-4: a CMYK output intent with its profile, the XMP version key, /Trapped."""
+    problems = []
+    intents = [intent for intent in pdf.Root.get('/OutputIntents', [])
+               if intent.get('/S') == '/GTS_PDFX']
+    if len(intents) != 1:
+        problems.append(Finding('pdfx', False, f'{len(intents)} PDF/X output intents; '
+                                'PDF/X-4 needs exactly one'))
+    else:
+        profile = intents[0].get('/DestOutputProfile')
+        if profile is None or int(profile.get('/N', 0)) != 4:
+            problems.append(Finding('pdfx', False, 'the output intent has no CMYK profile'))
+        if not str(intents[0].get('/OutputConditionIdentifier', '')):
+            problems.append(Finding('pdfx', False, 'the output intent names no condition'))
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        version = xmp.get('pdfxid:GTS_PDFXVersion')
+    if version != 'PDF/X-4':
+        problems.append(Finding('pdfx', False, f'XMP GTS_PDFXVersion is {version!r}, '
+                                "not 'PDF/X-4'"))
+    if str(pdf.docinfo.get('/Trapped', '')) not in ('/True', '/False'):
+        problems.append(Finding('pdfx', False, '/Trapped is not set'))
+    for number, page in enumerate(pdf.pages, 1):
+        media, bleed = _size_mm(page.mediabox), _size_mm(page.obj.get('/BleedBox', page.mediabox))
+        if media[0] <= bleed[0] or media[1] <= bleed[1]:
+            problems.append(Finding('marks', False, 'no room for trim marks outside the '
+                                    'BleedBox', number))
+            break
+    return problems or [Finding('pdfx', True, f'PDF/X-4, output intent '
+                                f'{intents[0].get("/OutputConditionIdentifier")}, trim marks '
+                                'outside the bleed')]
+
+
+def preflight_imposed(path, pages, layout, root, sheet_mm=(297, 210)):
+    """The imposed proof: half as many sheet sides as pages, each landscape A4, our fonts."""
+    with pikepdf.open(path) as pdf:
+        findings = []
+        sides = len(pdf.pages)
+        findings.append(Finding('sheets', sides * 2 == pages, f'{sides} sheet sides for '
+                                f'{pages} pages' + ('' if sides * 2 == pages else
+                                                    f'; expected {pages // 2}')))
+        for number, page in enumerate(pdf.pages, 1):
+            width, height = _size_mm(page.mediabox)
+            if not (abs(width - sheet_mm[0]) <= 1 and abs(height - sheet_mm[1]) <= 1):
+                findings.append(Finding('sheet-size', False, f'sheet is {width:.0f} × '
+                                        f'{height:.0f} mm, not {sheet_mm[0]} × '
+                                        f'{sheet_mm[1]} mm', number))
+        findings += check_fonts(pdf, allowed_font_names(layout, root))
+    return findings
+
+
 def preflight(path, output, booklet, layout, root, lang, blocks):
     """All checks for one PDF output; a list of :class:`Finding`."""
     with pikepdf.open(path) as pdf:
@@ -301,6 +362,7 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)
         if output == 'print':
+            findings += check_pdfx(pdf)
             findings += check_rgb(pdf)
             findings += check_marks(pdf)
     if output == 'print':

@@ -1,0 +1,207 @@
+"""Shared fixtures: the real booklets built once per session, and throw-away fixture projects.
+
+The suite checks what ``render.py`` makes with tools nobody here wrote (poppler,
+PDFium, pikepdf, fontTools, Pillow), never by asking bindery what it meant to do.
+
+* ``built``: both editions of the shipped booklet, built once per session with
+  ``python render.py --out TMP`` from the repository root and ``SOURCE_DATE_EPOCH``
+  set; maps ``'kk'``/``'ky'`` to an :class:`Edition` with the paths of its outputs.
+* ``project``: a copy of the project's inputs (data/, layouts/, booklets/,
+  fonts/, render.py, bindery/) in a temporary folder, so that a test can break
+  one file and run ``render.py check`` or a build there (cwd = that folder).
+
+Run: ``.venv/bin/python -m pytest -q tests``.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = Path(__file__).resolve().parent / 'fixtures' / 'seeds'
+PYTHON = sys.executable
+
+#: 2023-11-14T22:13:20Z: any fixed moment will do; the builds must honour it.
+EPOCH = 1700000000
+BOOKLET = 'nine-facts'
+#: lang -> (country, seed file). The seeds are copies of ../shared/seeds/.
+EDITIONS = {
+    'kk': ('kazakhstan', '000_66f7a2c93d37a244.txt'),
+    'ky': ('kyrgyzstan', '004_6346bdd40dba20a4.txt'),
+}
+#: What a fixture project copies from the repository: the inputs of a build.
+PROJECT_INPUTS = ('data', 'layouts', 'booklets', 'fonts', 'render.py', 'bindery')
+#: Inputs copied too when the project has them (colour profiles for print).
+OPTIONAL_INPUTS = ('profiles',)
+OUTPUT_SUFFIXES = {'print': 'print.pdf', 'screen': 'screen.pdf', 'cover': 'cover.png',
+                   'preflight': 'preflight.json'}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One built edition: its language, country and the paths of its outputs."""
+
+    lang: str
+    country: str
+    print: Path
+    screen: Path
+    cover: Path
+    preflight: Path
+    seed: Path
+
+    def pdf(self, output):
+        return {'print': self.print, 'screen': self.screen}[output]
+
+
+def output_paths(out, country, lang, booklet=BOOKLET):
+    """Where render.py is documented to put each output of an edition."""
+    stem = Path(out, booklet, f'{country}-{lang}')
+    return {name: Path(f'{stem}-{suffix}') for name, suffix in OUTPUT_SUFFIXES.items()}
+
+
+@dataclass
+class Run:
+    """What one run of render.py did."""
+
+    args: list
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self):
+        """The non-blank lines on stderr (a progress bar may leave a bare newline)."""
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+    def __str__(self):
+        return (f'render.py {" ".join(self.args)} -> exit {self.returncode}\n'
+                f'--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}')
+
+
+def run_render(args, cwd, epoch=EPOCH, timeout=240):
+    """Run ``python render.py ARGS`` in ``cwd``, as a user would."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONDONTWRITEBYTECODE='1',
+               NO_COLOR='1', COLUMNS='200')
+    env.pop('PYTHONPATH', None)
+    done = subprocess.run([PYTHON, 'render.py', *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, timeout=timeout)
+    return Run([str(a) for a in args], done.returncode,
+               done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace'))
+
+
+def build_into(out, cwd=ROOT, epoch=EPOCH):
+    """Build every edition into ``out``; fail the test unless render.py exits 0."""
+    run = run_render(['--out', out], cwd, epoch)
+    assert run.returncode == 0, str(run)
+    assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    return {lang: Edition(lang, country, **output_paths(out, country, lang),
+                          seed=SEEDS / seed)
+            for lang, (country, seed) in EDITIONS.items()}
+
+
+@pytest.fixture(scope='session')
+def built(tmp_path_factory):
+    """Both editions of the shipped booklet, built once for the whole session."""
+    return build_into(tmp_path_factory.mktemp('build'))
+
+
+@pytest.fixture(params=sorted(EDITIONS))
+def edition(request, built):
+    """Each built edition in turn."""
+    return built[request.param]
+
+
+class FixtureProject:
+    """A throw-away copy of the project's inputs that a test may break."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        for name in PROJECT_INPUTS + OPTIONAL_INPUTS:
+            source = ROOT / name
+            if name in OPTIONAL_INPUTS and not source.exists():
+                continue
+            if source.is_dir():
+                shutil.copytree(source, self.root / name, ignore=shutil.ignore_patterns(
+                    '__pycache__', '*.pyc'))
+            else:
+                shutil.copy2(source, self.root / name)
+
+    def path(self, relative):
+        return self.root / relative
+
+    def read(self, relative):
+        return self.path(relative).read_text(encoding='utf-8')
+
+    def write(self, relative, content):
+        path = self.path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding='utf-8')
+
+    def replace(self, relative, old, new):
+        """Replace the one occurrence of ``old`` in a file (fails if not exactly one)."""
+        text = self.read(relative)
+        assert text.count(old) == 1, f'{old!r} occurs {text.count(old)} times in {relative}'
+        self.write(relative, text.replace(old, new))
+
+    def position(self, relative, needle, occurrence=1):
+        """1-based ``(line, column)`` of ``needle`` in a file, columns in characters."""
+        text = self.read(relative)
+        index = -1
+        for _ in range(occurrence):
+            index = text.index(needle, index + 1)
+        line = text.count('\n', 0, index) + 1
+        return line, index - (text.rfind('\n', 0, index) + 1) + 1
+
+    def run(self, *args, epoch=EPOCH):
+        return run_render(args, self.root, epoch)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fixture project: the real inputs copied to a temporary folder."""
+    return FixtureProject(tmp_path / 'project')
+
+
+# Text extraction by readers independent of bindery, cached per file.
+
+@lru_cache(maxsize=None)
+def poppler_text(path, mode):
+    """``pdftotext`` output: ``mode`` is 'default' (reading order) or 'raw' (drawing order)."""
+    args = ['pdftotext', '-enc', 'UTF-8'] + (['-raw'] if mode == 'raw' else [])
+    done = subprocess.run(args + [str(path), '-'], capture_output=True, check=True)
+    return done.stdout.decode('utf-8')
+
+
+@lru_cache(maxsize=None)
+def pdfium_pages(path):
+    """The text PDFium gives for each page (``get_text_range``), as a tuple."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        pages = []
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return tuple(pages)
+    finally:
+        document.close()
+
+
+EXTRACTORS = {
+    'poppler-raw': lambda path: poppler_text(str(path), 'raw'),
+    'poppler-default': lambda path: poppler_text(str(path), 'default'),
+    'pdfium': lambda path: '\f'.join(pdfium_pages(str(path))),
+}

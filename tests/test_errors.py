@@ -1,0 +1,252 @@
+"""Mistakes in content give one line each, ``path:line:col: field: message``, exit 1.
+
+Every case breaks a copy of the real content in a fixture project and runs
+``render.py check`` there. The expected line and column are computed from where
+the test put the problem (1-based, columns in characters), never copied from
+the program's output. A file with several problems must give a line for each.
+"""
+
+import re
+
+import pytest
+import yaml
+from fontTools.ttLib import TTFont
+
+from conftest import output_paths
+
+KK = 'data/kazakhstan/kk.yaml'
+KY = 'data/kyrgyzstan/ky.yaml'
+LAYOUT = 'layouts/nine-facts/layout.yaml'
+GEORGIAN_AN = '\u10d0'  # ა: no glyph in Noto Serif or Inter
+
+
+def check(project, *targets, code=1):
+    run = project.run('check', *targets)
+    assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    assert run.returncode == code, str(run)
+    return run
+
+
+def first_key_position(project, relative):
+    """Where the file's top mapping starts: its first line that is not a comment."""
+    for number, line in enumerate(project.read(relative).splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith('#'):
+            return number, len(line) - len(line.lstrip()) + 1
+    raise AssertionError('empty file')
+
+
+def families_without(project, char):
+    """The layout's font families (in its order) whose files have no glyph for ``char``."""
+    faces = yaml.safe_load(project.read(LAYOUT))['fonts']
+    lacking = []
+    for face in faces:
+        font = TTFont(project.path('fonts') / face['file'], lazy=True)
+        if ord(char) not in font.getBestCmap() and face['family'] not in lacking:
+            lacking.append(face['family'])
+        font.close()
+    return lacking
+
+
+def glyph_error(project, relative, field, char, occurrence=1):
+    line, col = project.position(relative, char, occurrence)
+    families = ', '.join(families_without(project, char))
+    assert families, f'{char!r} is in every font: pick another character'
+    return (f"{relative}:{line}:{col}: {field}: {char!r} (U+{ord(char):04X}) has no glyph "
+            f"in the layout's fonts ({families})")
+
+
+def test_the_untouched_project_checks_clean(project):
+    run = check(project, code=0)
+    assert run.error_lines == []
+
+
+# One problem, one line
+
+def test_unknown_field_suggests_the_known_one(project):
+    project.replace(KK, '\nintro:\n', '\nintor:\n')
+    line, col = project.position(KK, 'intor:')
+    top = first_key_position(project, KK)
+    run = check(project)
+    unknown = f"{KK}:{line}:{col}: unknown field 'intor' (did you mean 'intro'?)"
+    assert unknown in run.error_lines, run.error_lines
+    # 'intro' is missing now too; if that is said, it is said at the top of the file.
+    for other in run.error_lines:
+        assert other == unknown or re.fullmatch(
+            rf"{re.escape(KK)}:{top[0]}:{top[1]}: missing field 'intro'( .*)?", other), other
+
+
+def test_eight_facts(project):
+    start = project.read(KY).index('  - text: >-\n      Фонд Википедиянын')
+    end = project.read(KY).index('  - text:', start + 5)
+    project.write(KY, project.read(KY)[:start] + project.read(KY)[end:])
+    # Said at the last fact there is, where the ninth would go after it.
+    line, col = project.position(KY, '- text:', occurrence=8)
+    run = check(project)
+    assert run.error_lines == [
+        f'{KY}:{line}:{col + 2}: facts: the nine-facts layout needs 9 facts, found 8']
+
+
+def test_ten_facts(project):
+    text = project.read(KK)
+    project.write(KK, text.rstrip('\n') + '\n  - text: Оныншы факт.\n')
+    line, col = project.position(KK, '- text: Оныншы')
+    run = check(project)
+    assert run.error_lines == [
+        f'{KK}:{line}:{col + 2}: facts: the nine-facts layout needs 9 facts, found 10']
+
+
+def test_a_list_where_the_title_goes(project):
+    project.replace(KK, 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА\n',
+                    'title:\n  - АШЫҚ ҚОҒАМ\n  - ҚАЗАҚСТАНДА\n')
+    line, col = project.position(KK, '- АШЫҚ ҚОҒАМ')
+    run = check(project)
+    assert run.error_lines == [f'{KK}:{line}:{col}: title: expected text, found a list']
+
+
+def test_missing_required_field(project):
+    top = first_key_position(project, KK)
+    project.replace(KK, 'facts_title: 9 МӘЛІМЕТ\n', '')
+    run = check(project)
+    assert len(run.error_lines) == 1, run.error_lines
+    assert re.fullmatch(rf"{re.escape(KK)}:{top[0]}:{top[1]}: missing field 'facts_title'( .*)?",
+                        run.error_lines[0]), run.error_lines
+
+
+def test_character_without_a_glyph(project):
+    project.replace(KK, 'шалдыққан жандарға', f'шалдыққан {GEORGIAN_AN}жандарға')
+    run = check(project)
+    assert run.error_lines == [glyph_error(project, KK, 'facts[4].text', GEORGIAN_AN)]
+
+
+def test_character_without_a_glyph_in_kyrgyz_intro(project):
+    armenian = '\u0531'  # Ա
+    project.replace(KY, 'өзгөчөлөнгөн грант', f'өзгөчөлөнгөн {armenian} грант')
+    run = check(project)
+    assert run.error_lines == [glyph_error(project, KY, 'intro[2]', armenian)]
+
+
+def test_duplicate_key(project):
+    first, _ = project.position(KK, 'title: АШЫҚ')
+    project.replace(KK, '\nfacts:\n', '\ntitle: Екінші тақырып\nfacts:\n')
+    line, col = project.position(KK, 'title: Екінші')
+    run = check(project)
+    assert len(run.error_lines) == 1, run.error_lines
+    prefix = f'{KK}:{line}:{col}: title: '
+    assert run.error_lines[0].startswith(prefix), run.error_lines
+    message = run.error_lines[0][len(prefix):]
+    assert 'duplicate' in message and str(first) in message, message
+
+
+def test_yaml_syntax_error(project):
+    project.replace(KK, 'title: АШЫҚ ҚОҒАМ', 'title: АШЫҚ: ҚОҒАМ')
+    line, col = project.position(KK, ': ҚОҒАМ')
+    run = check(project)
+    assert len(run.error_lines) == 1, run.error_lines
+    assert run.error_lines[0].startswith(f'{KK}:{line}:{col}: '), run.error_lines
+    assert 'YAML' in run.error_lines[0]
+
+
+def test_invalid_utf8(project):
+    line, col = project.position(KK, 'журналистика')
+    raw = project.path(KK).read_bytes()
+    project.write(KK, raw.replace('журналистика'.encode(), b'\xff' + 'урналистика'.encode()))
+    run = check(project)
+    assert len(run.error_lines) == 1, run.error_lines
+    assert run.error_lines[0].startswith(f'{KK}:{line}:{col}: '), run.error_lines
+    assert 'UTF-8' in run.error_lines[0] and '0xff' in run.error_lines[0].lower()
+
+
+def test_bidi_override_in_content(project):
+    project.replace(KK, 'Step by\n      Step', 'Step by\n      \u202eStep')
+    line, col = project.position(KK, '\u202e')
+    run = check(project)
+    assert len(run.error_lines) == 1, run.error_lines
+    assert run.error_lines[0].startswith(f'{KK}:{line}:{col}: '), run.error_lines
+    assert 'U+202E' in run.error_lines[0]
+
+
+@pytest.mark.parametrize('args', [
+    ['check', 'nowhere/xx'], ['nowhere/xx'], ['check', 'atlantis'], ['--no-such-option'],
+    ['-j', '-1']])
+def test_usage_errors_exit_2(project, tmp_path, args):
+    out = tmp_path / 'out'
+    run = project.run(*args, '--out', out)
+    assert run.returncode == 2, str(run)
+    assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    assert run.error_lines, 'a usage error says what is wrong'
+    target = args[-1]
+    if not target.startswith('-'):
+        assert any(target in line for line in run.error_lines), run.error_lines
+    assert not out.exists(), 'a usage error built something'
+
+
+# Several problems: all of them at once
+
+def test_two_problems_in_one_file_give_two_lines(project):
+    project.replace(KK, 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА\n',
+                    'title:\n  - АШЫҚ ҚОҒАМ\n  - ҚАЗАҚСТАНДА\n')
+    project.replace(KK, 'facts_kicker: СОРОС', 'facts_kicker:\n  - СОРОС')
+    title = project.position(KK, '- АШЫҚ ҚОҒАМ')
+    kicker = project.position(KK, '- СОРОС')
+    run = check(project)
+    assert run.error_lines == [
+        f'{KK}:{title[0]}:{title[1]}: title: expected text, found a list',
+        f'{KK}:{kicker[0]}:{kicker[1]}: facts_kicker: expected text, found a list']
+
+
+def test_two_missing_glyphs_give_two_lines(project):
+    project.replace(KK, 'шалдыққан жандарға', f'шалдыққан {GEORGIAN_AN}жандарға')
+    project.replace(KK, 'журналистика саласында', f'журналистика{GEORGIAN_AN} саласында')
+    run = check(project)
+    assert run.error_lines == [
+        glyph_error(project, KK, 'facts[3].text', GEORGIAN_AN, occurrence=1),
+        glyph_error(project, KK, 'facts[4].text', GEORGIAN_AN, occurrence=2)]
+
+
+def test_problems_in_both_editions_are_all_reported(project):
+    project.replace(KK, 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА\n',
+                    'title:\n  - АШЫҚ ҚОҒАМ\n  - ҚАЗАҚСТАНДА\n')
+    project.replace(KY, 'өзгөчөлөнгөн грант', f'өзгөчөлөнгөн {GEORGIAN_AN} грант')
+    title = project.position(KK, '- АШЫҚ ҚОҒАМ')
+    run = check(project)
+    assert sorted(run.error_lines) == sorted([
+        f'{KK}:{title[0]}:{title[1]}: title: expected text, found a list',
+        glyph_error(project, KY, 'intro[2]', GEORGIAN_AN)])
+
+
+def test_schema_error_and_missing_glyph_give_two_lines(project):
+    project.replace(KK, 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА\n',
+                    'title:\n  - АШЫҚ ҚОҒАМ\n  - ҚАЗАҚСТАНДА\n')
+    project.replace(KK, 'шалдыққан жандарға', f'шалдыққан {GEORGIAN_AN}жандарға')
+    title = project.position(KK, '- АШЫҚ ҚОҒАМ')
+    run = check(project)
+    assert run.error_lines == [
+        f'{KK}:{title[0]}:{title[1]}: title: expected text, found a list',
+        glyph_error(project, KK, 'facts[4].text', GEORGIAN_AN)]
+
+
+def test_fact_count_and_missing_glyph_give_two_lines(project):
+    start = project.read(KY).index('  - text: >-\n      Фонд Википедиянын')
+    end = project.read(KY).index('  - text:', start + 5)
+    project.write(KY, project.read(KY)[:start] + project.read(KY)[end:])
+    project.replace(KY, 'өзгөчөлөнгөн грант', f'өзгөчөлөнгөн {GEORGIAN_AN} грант')
+    line, col = project.position(KY, '- text:', occurrence=8)
+    run = check(project)
+    assert run.error_lines == [
+        glyph_error(project, KY, 'intro[2]', GEORGIAN_AN),
+        f'{KY}:{line}:{col + 2}: facts: the nine-facts layout needs 9 facts, found 8']
+
+
+# The same mistakes stop a build, for that edition only
+
+def test_a_build_reports_the_same_line_and_builds_the_other_edition(project, tmp_path):
+    project.replace(KK, 'шалдыққан жандарға', f'шалдыққан {GEORGIAN_AN}жандарға')
+    out = tmp_path / 'out'
+    run = project.run('--out', out)
+    assert run.returncode == 1, str(run)
+    assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    assert glyph_error(project, KK, 'facts[4].text', GEORGIAN_AN) in run.error_lines
+    for path in output_paths(out, 'kazakhstan', 'kk').values():
+        assert not path.exists(), f'{path.name} left for a failed edition'
+    for path in output_paths(out, 'kyrgyzstan', 'ky').values():
+        assert path.is_file(), f'{path.name} not built for the good edition'
