@@ -47,7 +47,7 @@ def main():
     parser.add_argument('--runs', type=int, default=5)
     args = parser.parse_args()
     python = sys.executable
-    booklet = manifest.load_booklets(ROOT)[0]
+    booklet = manifest.load_booklets(ROOT)[0][0]
     layout = layouts.load_layout(ROOT, booklet.layout)
     with tempfile.TemporaryDirectory() as temp:
         os.environ['SOURCE_DATE_EPOCH'] = '1700000000'

@@ -8,6 +8,7 @@ __version__ = '0.1.0'
 
 
 def build(root='.', out='build', targets=(), jobs=1):
-    """Build ``targets`` (all by default) into ``out``; return the results."""
+    """Build ``targets`` (all by default) into ``out``; return the problems found
+    before building and the result of each edition."""
     from .cli import run_build  # noqa: PLC0415 (keeps `import bindery` light)
     return run_build(root, out, targets, jobs)

@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import __version__, report
-from .pipeline import build_edition, check_edition
+from .pipeline import build_edition, check_edition, unbuildable
 from .errors import BookletError, SourceErrors, UsageError
 from .layouts import load_layout
 from .manifest import load_booklets
@@ -47,26 +47,35 @@ def select(booklets, targets):
                 chosen.append((booklet, country, lang))
     unknown = [t for t in targets if t not in matched]
     if unknown:
-        known = sorted({b.name for b in booklets} | {f'{c}/{l}' for b in booklets
-                                                      for c, l in b.editions})
+        known = sorted({b.name for b in booklets} | {c for b in booklets for c, _ in b.editions}
+                       | {f'{c}/{l}' for b in booklets for c, l in b.editions})
         raise UsageError(f"unknown target {unknown[0]!r} (known: {', '.join(known)})")
     return chosen
 
 
 def _load(root, targets):
-    booklets = load_booklets(root)
-    if not booklets:
+    """The work: ``(booklet, country, lang)`` triples, the layouts that loaded, and
+    the errors of the booklets and layouts that did not (their editions fail alone)."""
+    booklets, errors = load_booklets(root)
+    if not booklets and not errors:
         raise UsageError('no booklets in booklets/: add one, e.g. booklets/nine-facts.yaml')
     work = select(booklets, targets)
-    layouts = {name: load_layout(root, name) for name in {b.layout for b, _, _ in work}}
-    return work, layouts
+    layouts = {}
+    for name in sorted({b.layout for b, _, _ in work}):
+        try:
+            layouts[name] = load_layout(root, name)
+        except SourceErrors as exc:
+            errors += exc.errors
+    return work, layouts, [str(error) for error in errors]
 
 
 def run_check(root, targets):
     """Validate every selected edition; return the exit code."""
-    work, layouts = _load(root, targets)
-    problems, seen = [], set()
+    work, layouts, problems = _load(root, targets)
+    seen = set(problems)
     for booklet, country, lang in work:
+        if booklet.layout not in layouts:
+            continue
         try:
             check_edition(root, booklet, layouts[booklet.layout], country, lang)
         except SourceErrors as exc:
@@ -83,11 +92,14 @@ def run_check(root, targets):
 
 
 def run_build(root, out, targets, jobs):
-    """Build every selected edition; return the results."""
-    work, layouts = _load(root, targets)
-    jobs = jobs or min(len(work), os.cpu_count() or 1)
+    """Build every selected edition; return the problems found before building
+    (broken booklet and layout files) and the result of each edition."""
+    work, layouts, problems = _load(root, targets)
+    failed = [unbuildable(booklet, country, lang, out)
+              for booklet, country, lang in work if booklet.layout not in layouts]
     tasks = [(root, booklet, layouts[booklet.layout], country, lang, out)
-             for booklet, country, lang in work]
+             for booklet, country, lang in work if booklet.layout in layouts]
+    jobs = jobs or min(len(tasks), os.cpu_count() or 1)
     with report.progress(len(tasks)) as advance:
         if jobs <= 1:
             results = []
@@ -101,7 +113,7 @@ def run_build(root, out, targets, jobs):
                 for future in futures:
                     results.append(future.result())
                     advance(results[-1])
-    return results
+    return problems, failed + results
 
 
 def main(argv=None):
@@ -117,8 +129,10 @@ def main(argv=None):
         if args.command == 'check':
             return run_check(root, args.targets)
         started = time.perf_counter()
-        results = run_build(root, args.out, args.targets, args.jobs)
-        return report.summary(results, time.perf_counter() - started)
+        problems, results = run_build(root, args.out, args.targets, args.jobs)
+        report.print_problems(problems)
+        code = report.summary(results, time.perf_counter() - started)
+        return report.EXIT_FAILED if problems else code
     except UsageError as exc:
         return report.fail(str(exc), report.EXIT_USAGE)
     except SourceErrors as exc:

@@ -1,10 +1,12 @@
 """Find a layout folder, check what it declares, and render an edition to HTML with Jinja."""
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup, escape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import fonts, yamlsource
@@ -147,11 +149,25 @@ def load_layout(root, name):
     return Layout(name, folder, spec, strings, string_sources)
 
 
+_COMPOUND = re.compile(r'\w+(?:-\w+)+')
+
+
+def keep_compounds(text):
+    """Escaped ``text`` in which no line breaks at the hard hyphen of a compound
+    (Сорос-Қазақстан): PDF readers drop or garble a hyphen at a line end, so the
+    word would not copy out whole. A Jinja filter for running text."""
+    escaped = str(escape(text))
+    return Markup(_COMPOUND.sub(
+        lambda m: f'<span style="white-space: nowrap">{m.group()}</span>', escaped))
+
+
 def environment(layout):
     """The Jinja environment for a layout: sandboxed, autoescaped, strict."""
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(layout.folder), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters['keep_compounds'] = keep_compounds
+    return env
 
 
 def render_html(layout, context):

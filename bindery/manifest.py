@@ -94,13 +94,11 @@ def load_booklet(root, path):
 
 
 def load_booklets(root):
-    """Every booklet in ``booklets/``, all errors reported together."""
+    """Every good booklet in ``booklets/``, and the errors of the others."""
     booklets, errors = [], []
     for path in sorted(Path(root, 'booklets').glob('*.yaml')):
         try:
             booklets.append(load_booklet(root, path))
         except SourceErrors as exc:
             errors.extend(exc.errors)
-    if errors:
-        raise SourceErrors(errors)
-    return booklets
+    return booklets, errors

@@ -173,6 +173,14 @@ def _remove_stale(paths):
         path.unlink(missing_ok=True)
 
 
+def unbuildable(booklet, country, lang, out):
+    """The result of an edition whose layout is broken: failed, no output left."""
+    name = f'{country}/{lang}'
+    _remove_stale(output_paths(out, booklet, name))
+    return Result(booklet.name, name, errors=[
+        f'{name}: not built: layout {booklet.layout} has errors (above)'])
+
+
 def build_edition(root, booklet, layout, country, lang, out):
     """Build every output of one edition; never raises for a user's mistake."""
     started = time.perf_counter()

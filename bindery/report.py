@@ -67,7 +67,8 @@ class progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
         self._progress = Progress(
             TextColumn('building'), BarColumn(), MofNCompleteColumn(),
-            TextColumn('{task.description}'), console=errors_console, transient=True)
+            TextColumn('{task.description}'), console=errors_console, transient=True,
+            disable=not errors_console.is_terminal)
         self._task = self._progress.add_task('', total=total)
 
     def __enter__(self):

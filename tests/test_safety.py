@@ -44,11 +44,6 @@ def test_deleted_font_fails_naming_the_file_and_leaves_nothing(project, tmp_path
     assert leftovers(out) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'bindery/cli.py _load() loads every layout before building and aborts the run on '
-    'a layout error (SourceErrors caught in main), so build_edition never runs and '
-    '_remove_stale never removes the outputs of the previous build: they stay at the '
-    'final paths looking current'))
 def test_deleted_font_leaves_no_stale_outputs_of_a_previous_build(project, built, tmp_path):
     out = tmp_path / 'out'
     shutil.copytree(built['kk'].print.parent, out / 'nine-facts')  # "yesterday's build"
@@ -88,10 +83,6 @@ def test_two_booklets_fixture_builds(project, tmp_path):
     assert output_paths(out, 'kyrgyzstan', 'ky', 'nine-facts-ky')['print'].is_file()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bindery/cli.py _load(): a missing font in one layout raises SourceErrors before "
-    "any edition is built, so editions of other booklets are not built either (spec: "
-    "'1 when any failed (the others are still built)')"))
 def test_deleted_font_fails_only_the_edition_that_uses_it(project, tmp_path):
     _second_booklet_for_kyrgyz(project, 'inter-ky/Inter-Black.otf')
     project.path('fonts/inter-ky/Inter-Black.otf').unlink()

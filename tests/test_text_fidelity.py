@@ -131,11 +131,6 @@ def test_every_word_of_the_seed_extracts_in_reading_order(edition, output):
     assert not problems, '\n'.join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'layouts/nine-facts/booklet.css letter-spaces the capitals of .figures-title '
-    '(0.1em) and .opener-kicker (0.08em); poppler reading order (pdftotext default, '
-    'copy in Evince/Okular) then breaks words: "Қ АЗ АҚСТАН. 20 20 Ж ЫЛҒ Ы Г РАНТ ТАР:", '
-    '"ФОНД ДОРУ"'))
 @pytest.mark.parametrize('output', OUTPUTS)
 def test_letter_spaced_headings_keep_their_words(built, output):
     problems = []
@@ -213,10 +208,6 @@ def test_pdfium_pages_hold_the_facts_on_pages_4_to_7(edition):
         assert on and 4 <= on[0] <= 7, f'fact {number} on pages {on}'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'layouts/nine-facts/booklet.css sets .cover-network at letter-spacing 0.14em: '
-    'every reader breaks the words of the cover line, e.g. PDFium "А Ш Ы Қ ҚО ҒА М '
-    'ҚО Р Л А Р Ы", pdftotext -raw "АЧЫК КООМ ФОНД ДОРУ"'))
 @pytest.mark.parametrize('extractor', ['poppler-raw', 'poppler-default', 'pdfium'])
 def test_cover_network_line_extracts_as_words(built, extractor):
     """The layout's own words (strings/<lang>.yaml) copy out as words too."""
