@@ -92,6 +92,10 @@ def load_edition(root, country, lang, layout):
         errors.append(source.error(at, f'the {layout.name} layout needs {wanted} facts, '
                                        f'found {found}', field='facts'))
 
+    original = data['translation_of']
+    if original is not None:
+        errors += _against_original(root, country, lang, original, data, source)
+
     figure_ids = [figure['id'] for figure in country_data['figures']]
     for i, name in enumerate(figure_ids):
         if name not in data['figures']:
@@ -115,3 +119,17 @@ def load_edition(root, country, lang, layout):
         raise SourceErrors(errors, source)
     return Edition(country, lang, data, country_data, source, country_source)
 
+
+
+def _against_original(root, country, lang, original, data, source):
+    """A translation names an original that exists beside it.
+
+    (Both then have the layout's number of facts and a label for every figure
+    of the country: those are checked per edition, so a miscount is reported
+    once, at the file that has it.)"""
+    if original == lang:
+        return [source.error(('translation_of',), 'names the edition itself')]
+    if not Path(root, 'data', country, f'{original}.yaml').is_file():
+        return [source.error(('translation_of',), f"no original: data/{country}/"
+                                                  f'{original}.yaml does not exist')]
+    return []

@@ -2,11 +2,9 @@
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
-from markupsafe import Markup, escape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import fonts, yamlsource
@@ -24,13 +22,15 @@ LAYOUT = Record('A layout: layouts/<name>/layout.yaml.', {
     'pages': Integer('How many pages the booklet has (a multiple of 4).', 4, 64),
     'facts': Integer('How many facts an edition must have.', 1, 50),
     'fact_pages': Integer('How many pages the facts are spread over.', 1, 50),
-    'copyfit': Record('Text the builder sets as large as the pages allow.', {
-        'selector': Text('The CSS selector of the text.', max_length=80),
-        'min': Number('The smallest size, in pt.'),
-        'max': Number('The largest size, in pt.'),
-        'step': Number('The steps between sizes tried, in pt.'),
-        'leading': Number('Line height as a multiple of the size.'),
-    }, required=False, default=None),
+    'copyfit': MapOf(
+        'Text the builder sets as large as its pages allow. For each name, the CSS '
+        'variable --copyfit-<name> is a scale factor (1: the sizes the CSS gives).',
+        Record('One copyfitted text.', {
+            'pages': ListOf('The pages it is on.', Integer('A page.', 1, 64)),
+            'min': Number('The smallest scale.'),
+            'max': Number('The largest scale.'),
+            'step': Number('The steps between scales tried.'),
+        }), required=False, default={}),
     'justify_max_mm': Number('Most room a gap gets from vertical justification (mm).',
                              required=False, default=None),
     'fonts': ListOf('The font faces the CSS uses; nothing else is available.', Record(
@@ -81,30 +81,6 @@ class Layout:
         return ':root {\n' + '\n'.join(lines) + '\n}\n'
 
 
-def copyfit_sizes(layout):
-    """The sizes copyfitting may use, smallest first (none without ``copyfit``)."""
-    fit = layout.spec['copyfit']
-    if not fit:
-        return []
-    sizes, size = [], fit['min']
-    while size <= fit['max']:
-        sizes.append(size)
-        size += fit['step']
-    return sizes
-
-
-def copyfit_css(layout, size):
-    """The rule that sets the copyfitted text at ``size`` pt.
-
-    It is a user stylesheet, which yields to the layout's own rules unless
-    marked important.
-    """
-    fit = layout.spec['copyfit']
-    leading = (size * fit['leading']).quantize(Decimal('0.01'))
-    return (f"{fit['selector']} {{ font-size: {size}pt !important; "
-            f'line-height: {leading}pt !important; }}\n')
-
-
 def load_layout(root, name):
     """Load ``layouts/<name>``: its layout.yaml and its strings for every language."""
     folder = Path(root, 'layouts', name)
@@ -130,9 +106,9 @@ def load_layout(root, name):
     if spec['fact_pages'] > spec['facts']:
         errors.append(source.error(('fact_pages',), f"{spec['fact_pages']} pages for "
                                    f"{spec['facts']} facts would leave a page empty"))
-    fit = spec['copyfit']
-    if fit and not (0 < fit['min'] <= fit['max'] and fit['step'] > 0):
-        errors.append(source.error(('copyfit',), 'needs 0 < min <= max and step > 0'))
+    for target, fit in spec['copyfit'].items():
+        if not (0 < fit['min'] <= fit['max'] and fit['step'] > 0):
+            errors.append(source.error(('copyfit', target), 'needs 0 < min <= max and step > 0'))
     strings, string_sources = {}, {}
     schema = Record('Strings of one language.', {
         key: Text(doc) for key, doc in spec['strings'].items()})
@@ -149,16 +125,15 @@ def load_layout(root, name):
     return Layout(name, folder, spec, strings, string_sources)
 
 
-_COMPOUND = re.compile(r'\w+(?:-\w+)+')
+_COMPOUND_HYPHEN = re.compile(r'(?<=\w)-(?=\w)')
 
 
 def keep_compounds(text):
-    """Escaped ``text`` in which no line breaks at the hard hyphen of a compound
-    (Сорос-Қазақстан): PDF readers drop or garble a hyphen at a line end, so the
-    word would not copy out whole. A Jinja filter for running text."""
-    escaped = str(escape(text))
-    return Markup(_COMPOUND.sub(
-        lambda m: f'<span style="white-space: nowrap">{m.group()}</span>', escaped))
+    """``text`` in which no line breaks at the hard hyphen of a compound
+    (Сорос-Қазақстан): a WORD JOINER (U+2060, invisible, not drawn) follows the
+    hyphen. PDF readers drop or garble a hyphen at a line end, so the word
+    would not copy out whole. A Jinja filter for running text."""
+    return _COMPOUND_HYPHEN.sub('-\u2060', text)
 
 
 def environment(layout):

@@ -126,7 +126,8 @@ class Renderer:
 
 
 def check_placement(document, pages):
-    """Errors for a booklet that does not come out at ``pages`` pages.
+    """Problems, as ``(page or None, message)``, of a booklet that does not come out
+    at ``pages`` pages.
 
     Every section of a layout is one page and says which (``data-page``). Text
     that does not fit carries part of its section onto a page of its own; that
@@ -152,12 +153,12 @@ def check_placement(document, pages):
                             if name and name.startswith('fact-')},
                            key=lambda name: int(name.split('-')[1]))
             names = ', '.join(name.replace('-', ' ') for name in moved)
-            problems.append(
+            problems.append((wanted,
                 f'page {wanted} runs over by {height:.1f} mm'
                 + (f' ({names} do not fit)' if names else '')
-                + ': shorten the text or let the layout give it more room')
+                + ': shorten the text or let the layout give it more room'))
     if not problems and len(document.pages) != pages:
-        problems.append(f'the layout makes {len(document.pages)} pages, not {pages}')
+        problems.append((None, f'the layout makes {len(document.pages)} pages, not {pages}'))
     return problems
 
 
@@ -201,8 +202,8 @@ def _clipped(document):
         for line in lines:
             if isinstance(line, LineBox) and line.position_y + line.height > bottom + 1:
                 over = (line.position_y + line.height - bottom) * PX_TO_MM
-                problems.append(f'page {number}: text runs {over:.1f} mm past the bottom '
-                                'of the page area and is cut off')
+                problems.append((number, f'page {number}: text runs {over:.1f} mm past the '
+                                         'bottom of the page area and is cut off'))
                 break
     return problems
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__, content, fonts, imposition, pdf, preflight, previews, typography
+from babel import Locale
+
+from . import __version__, content, copyfit, fonts, imposition, pdf, preflight, previews, typography
 from .content import load_edition
 from .errors import BookletError, RenderError, SourceErrors
 from .fetcher import ProjectFetcher
-from .layouts import copyfit_css, copyfit_sizes, render_html
+from .layouts import render_html
 
 
 #: The room a fact takes beyond its text (numeral, rule, gap), in characters.
@@ -95,7 +97,16 @@ def make_context(edition, layout):
         'fact_pages': pages, 'years': country['anniversary'] - country['founded'],
         'year_span': typography.year_span(country['founded'], country['anniversary']),
         'generator': f'bindery {__version__}',
+        'translation_note': _translation_note(edition.data['translation_of']),
     }
+
+
+def _translation_note(original):
+    """``Translated from Kazakh (kk)`` for a translation's metadata, else None."""
+    if original is None:
+        return None
+    name = Locale('en').languages.get(original, original)
+    return f'Translated from {name} ({original}) by the publisher'
 
 
 def _bookmark(number, text, size=6):
@@ -216,11 +227,9 @@ def _render(root, booklet, layout, edition, context, paths, result):
     renderer = pdf.Renderer(html, base_url, fetcher)
     extra_css = []
 
-    def lay_out(output, size):
+    def lay_out(output, scales):
         sheets = [font_css, layout.colors_css(pdf.OUTPUTS[output].color_model),
-                  pdf.page_css(booklet, output), *extra_css]
-        if size is not None:
-            sheets.append(copyfit_css(layout, size))
+                  pdf.page_css(booklet, output), copyfit.css(scales), *extra_css]
         document, warnings = renderer.render(sheets)
         result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
         return document, pdf.check_placement(document, layout.spec['pages'])
@@ -236,15 +245,17 @@ def _render(root, booklet, layout, edition, context, paths, result):
     if not pdf_outputs:
         return _write_report(paths, {}, edition, booklet, result)
 
-    size, documents = _copyfit(lay_out, pdf_outputs[0], copyfit_sizes(layout))
-    if size is not None:
-        result.notes.append(f'{edition.name}: copyfit set {layout.spec["copyfit"]["selector"]}'
-                            f' at {size} pt')
+    first = pdf_outputs[0]
+    scales, laid_out = copyfit.fit(lambda scales: lay_out(first, scales),
+                                   copyfit.targets(layout.spec['copyfit']))
+    for name, scale in scales.items():
+        result.notes.append(f'{edition.name}: copyfit {name} at {scale.normalize()} × '
+                            'the layout\'s sizes')
     limit = layout.spec['justify_max_mm']
-    document, problems = documents[pdf_outputs[0]]
-    if limit and not problems:
-        extra_css.append(pdf.justify_css(document, limit))
-        documents = {pdf_outputs[0]: lay_out(pdf_outputs[0], size)}
+    if limit and not laid_out[1]:
+        extra_css.append(pdf.justify_css(laid_out[0], limit))
+        laid_out = lay_out(first, scales)
+    documents = {first: laid_out}
 
     job = pdf.Job(title=f"{edition.data['title']}: {edition.data['facts_title']}",
                   lang=edition.lang, created=created, bleed_mm=booklet.bleed_mm,
@@ -254,9 +265,9 @@ def _render(root, booklet, layout, edition, context, paths, result):
     findings = {}
     with _staged(needed, scratch) as staged:
         for output in pdf_outputs:
-            document, problems = documents.get(output) or lay_out(output, size)
+            document, problems = documents.get(output) or lay_out(output, scales)
             if problems:
-                raise RenderError('; '.join(problems))
+                raise RenderError('; '.join(message for _, message in problems))
             result.pages = len(document.pages)
             warnings = pdf.write_pdf(document, staged[output], output, identifier)
             result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
@@ -289,29 +300,6 @@ def _write_report(staged, findings, edition, booklet, result):
     if 'preflight' in staged:
         staged['preflight'].write_text(
             json.dumps(report, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')
-
-
-def _copyfit(lay_out, output, sizes):
-    """The largest of ``sizes`` at which the booklet fits, and its laid-out document.
-
-    Tries the largest size first (most text fits at once), then bisects; without
-    sizes the layout's own CSS decides. When nothing fits, the result at the
-    smallest size carries the problems that say what runs over.
-    """
-    if not sizes:
-        return None, {output: lay_out(output, None)}
-    tried = {}
-    low, high = 0, len(sizes) - 1
-    while low <= high:
-        middle = high if not tried else (low + high) // 2
-        tried[middle] = lay_out(output, sizes[middle])
-        if tried[middle][1]:
-            high = middle - 1
-        else:
-            low = middle + 1
-    best = high if high >= 0 else 0
-    attempt = tried.get(best) or lay_out(output, sizes[best])
-    return sizes[best].normalize(), {output: attempt}
 
 
 class _PreflightFailed(BookletError):

@@ -30,6 +30,7 @@ def _size(path):
 def summary(results, seconds):
     """Print the table and the summary line; return the exit code."""
     for result in results:
+        print_problems(result.notes, 'note')
         print_problems(result.warnings, 'warning')
         print_problems(result.errors)
     table = Table(title=None, show_edge=False, header_style='bold')

@@ -250,6 +250,9 @@ COUNTRY = Record('A country file: data/<country>/country.yaml.', {
 
 EDITION = Record('A language file: data/<country>/<lang>.yaml.', {
     'lang': Language('The language of this file, the same as its name.'),
+    'translation_of': Language('The language this edition is translated from, when it '
+                               'is a translation; the PDFs say so.',
+                               required=False, default=None),
     'title': Text('The booklet title.', max_length=120),
     'foundation': Text("The foundation's name in this language.", max_length=120),
     'intro': ListOf('The introduction, one paragraph per item.', PARAGRAPH, max_items=8),

@@ -1,0 +1,152 @@
+"""Kazakh and Kyrgyz hyphenation: the orthographic rules as a syllabifier, and their pyphen dictionaries.
+
+``breaks(word, lang)`` gives the points where the rules (hyphenation/README.md
+quotes them) allow a line to end inside ``word``; ``register()`` makes
+``lang="kk"`` and ``lang="ky"`` in WeasyPrint hyphenate with the Liang patterns
+in ``hyphenation/hyph_kk.dic`` and ``hyph_ky.dic``, which
+``tools/make-hyphenation.py`` writes from these same rules.
+"""
+
+from pathlib import Path
+
+import pyphen
+
+#: Where the generated dictionaries live (repository root / hyphenation).
+DICTIONARIES = Path(__file__).resolve().parent.parent / 'hyphenation'
+LANGS = ('kk', 'ky')
+#: Codes under which register() files each dictionary, as WeasyPrint looks them up.
+CODES = {'kk': ('kk', 'kk_KZ'), 'ky': ('ky', 'ky_KG')}
+
+# Both alphabets get every letter of both: a Kazakh name in Kyrgyz text is then
+# still read as vowels and consonants instead of as unknown marks.
+VOWELS = 'аәеёиоөуұүыіэюя'
+CONSONANTS = 'бвгғджзйкқлмнңпрстфхһцчшщ'
+SIGNS = 'ъь'
+#: After a vowel these stand for й + vowel, so a syllable may start with them
+#: (бо-ек, то-ют, про-ект, ро-яль, по-эма).
+SYLLABLE_STARTERS = 'яюеёэ'
+
+
+def is_abbreviation(word):
+    """True when ``word`` has two capital letters in a row (СҚК, БАҚ, ЖОО,
+    КАРПОУ, СССРдеги): the rules never break an abbreviation."""
+    return any(a.isupper() and b.isupper() for a, b in zip(word, word[1:]))
+
+
+def kinds(word, lang):
+    """One of 'V' (vowel), 'C' (consonant) or 'S' (ь, ъ) per letter of the
+    lower-case ``word``, or None if it is not spelled as a word can be: a
+    character that is not a Cyrillic letter, or a sign not after a consonant.
+
+    In Kazakh у after a vowel, or first in the word before a vowel, is the
+    consonant [w] (да-уыс, тау-лы, уа-қыт); after a consonant it is a vowel
+    (бу-ын, су-ық). In Kyrgyz у and и are always vowels.
+    """
+    result = []
+    for index, char in enumerate(word):
+        if char in SIGNS:
+            if not index or word[index - 1] not in CONSONANTS:
+                return None
+            result.append('S')
+        elif char in CONSONANTS:
+            result.append('C')
+        elif char in VOWELS:
+            glide = lang == 'kk' and char == 'у' and (
+                (index and result[-1] == 'V')
+                or (index == 0 and word[1:2] != '' and word[1] in VOWELS))
+            result.append('C' if glide else 'V')
+        else:
+            return None
+    return result
+
+
+def _hiatus_break(word, index, lang):
+    """May a line end between the vowels ``word[index - 1]`` and ``word[index]``?"""
+    before, vowel = word[index - 1], word[index]
+    if vowel == before:
+        return False  # a long vowel (Kyrgyz аа, оо, үү ...) is one sound
+    if lang == 'kk' and before in 'иу' and index >= 2 and word[index - 2] in CONSONANTS:
+        return True  # и, у written for ій/ый, ұу/үу end their syllable: бу-ын, қи-ын
+    if lang == 'kk' and before == 'у':
+        return False
+    # Otherwise only before й + vowel or э; other vowel pairs (ра-дио or
+    # ради-о? со-циал?) occur in loanwords only, and the rules do not say.
+    return vowel in SYLLABLE_STARTERS
+
+
+def breaks(word, lang):
+    """Indexes ``i`` where ``word[:i] + '-'`` may end a line, by the rules.
+
+    Empty for abbreviations, one-syllable words and words with characters that
+    are not Cyrillic letters.
+    """
+    if lang not in LANGS:
+        raise ValueError(f'no hyphenation rules for {lang!r}')
+    if is_abbreviation(word):
+        return []
+    word = word.lower()
+    letters = kinds(word, lang)
+    if letters is None:
+        return []
+    nuclei = [index for index, kind in enumerate(letters) if kind == 'V']
+    points = []
+    for left, right in zip(nuclei, nuclei[1:]):
+        if right == left + 1:
+            if _hiatus_break(word, right, lang):
+                points.append(right)
+        elif letters[right - 1] == 'S':
+            points.append(right)  # ь and ъ stay with their consonant: баталь-он, разъ-езд
+        else:
+            points.append(right - 1)  # only the last consonant moves on: қа-зақс-тан
+    # A piece without a consonant is one bare vowel syllable (а-та, ю-билей,
+    # аа-лам, акаци-я): the rules allow neither leaving nor carrying one.
+    while points and 'C' not in letters[:points[0]]:
+        points.pop(0)
+    while points and 'C' not in letters[points[-1]:]:
+        points.pop()
+    return points
+
+
+def hyphenated(word, lang, hyphen='-'):
+    """``word`` with ``hyphen`` at every point of ``breaks``."""
+    pieces, start = [], 0
+    for point in breaks(word, lang):
+        pieces.append(word[start:point])
+        start = point
+    return hyphen.join(pieces + [word[start:]])
+
+
+def dictionary_path(lang, folder=DICTIONARIES):
+    """The pattern file of ``lang``."""
+    return Path(folder) / f'hyph_{lang}.dic'
+
+
+class _CaseAwareDict(pyphen.HyphDict):
+    """Patterns that leave abbreviations whole.
+
+    pyphen lowercases every word before it matches patterns, so no pattern can
+    tell КАРПОУ from карпоу; this looks at the word first.
+    """
+
+    def positions(self, word):
+        if is_abbreviation(word):
+            return []
+        return super().positions(word)
+
+
+def register(folder=DICTIONARIES):
+    """Make pyphen, and so WeasyPrint's ``hyphens: auto``, use our dictionaries
+    for ``lang`` kk, kk-KZ, ky and ky-KG. Safe to call more than once.
+
+    WeasyPrint asks ``pyphen.language_fallback(lang)``, which reads
+    ``LANGUAGES_LOWERCASE``, then opens ``LANGUAGES[...]`` through pyphen's
+    cache of parsed files, where the case-aware dictionary is put first.
+    """
+    for lang in LANGS:
+        path = dictionary_path(lang, folder)
+        if not path.is_file():
+            raise FileNotFoundError(f'{path}: missing; run tools/make-hyphenation.py')
+        for code in CODES[lang]:
+            pyphen.LANGUAGES[code] = path
+            pyphen.LANGUAGES_LOWERCASE[code.lower()] = code
+        pyphen.hdcache[path] = _CaseAwareDict(path)
