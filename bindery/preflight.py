@@ -219,7 +219,8 @@ def marks_on_page(page):
                     height_in = (ctm[2] ** 2 + ctm[3] ** 2) ** 0.5 / 72
                     found.append(('image', str(operands[0]),
                                   int(xobject.Width) / max(width_in, 1e-9),
-                                  int(xobject.Height) / max(height_in, 1e-9)))
+                                  int(xobject.Height) / max(height_in, 1e-9),
+                                  _components(xobject.get('/ColorSpace'))))
                 elif xobject.get('/Subtype') == '/Form':
                     form_matrix = tuple(float(x) for x in xobject.get('/Matrix', [1, 0, 0, 1, 0, 0]))
                     walk(xobject, xobject.get('/Resources', resources),
@@ -227,6 +228,20 @@ def marks_on_page(page):
 
     walk(page, page.resources, (1, 0, 0, 1, 0, 0))
     return found
+
+
+def _components(space):
+    """How many colour components an image's colour space has (3 for any RGB)."""
+    if space is None:
+        return 0
+    if isinstance(space, pikepdf.Array):
+        kind = str(space[0])
+        if kind == '/ICCBased':
+            return int(space[1].get('/N', 0))
+        if kind == '/Indexed':
+            return _components(space[1])
+        return {'/CalRGB': 3, '/Lab': 3, '/DeviceN': len(space[1])}.get(kind, 1)
+    return {'/DeviceRGB': 3, '/DeviceCMYK': 4, '/DeviceGray': 1}.get(str(space), 1)
 
 
 def _inks(fill):
@@ -251,11 +266,17 @@ def check_marks(pdf):
                         'small-text', False, f'{size:.1f} pt text printed in '
                         f'{"+".join(inks)}: type under {SMALL_TEXT_PT} pt must be 100% K '
                         '(or white); set it in black or make it larger', number))
-            elif min(mark[2], mark[3]) < MIN_PPI:
-                problems.append(Finding(
-                    'image-resolution', False, f'picture {mark[1]} is '
-                    f'{min(mark[2], mark[3]):.0f} ppi where it is placed; print needs '
-                    f'{MIN_PPI} ppi: use a larger image or place it smaller', number))
+            else:
+                _, name, ppi_x, ppi_y, components = mark
+                if min(ppi_x, ppi_y) < MIN_PPI:
+                    problems.append(Finding(
+                        'image-resolution', False, f'picture {name} is '
+                        f'{min(ppi_x, ppi_y):.0f} ppi where it is placed; print needs '
+                        f'{MIN_PPI} ppi: use a larger image or place it smaller', number))
+                if components == 3:
+                    problems.append(Finding(
+                        'colour', False, f'picture {name} is RGB: convert it to CMYK '
+                        'with the output profile (FOGRA39) before placing it', number))
     unique = {(f.check, f.page, f.message): f for f in problems}
     return list(unique.values()) or [Finding(
         'small-text', True, f'text under {SMALL_TEXT_PT} pt is 100% K or white; '
