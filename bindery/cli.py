@@ -4,14 +4,13 @@ import argparse
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from . import __version__, report
-from .pipeline import build_edition, check_edition, unbuildable
+from . import __version__, report, workers
 from .errors import BookletError, SourceErrors, UsageError
 from .layouts import load_layout
 from .manifest import load_booklets
+from .pipeline import check_edition, unbuildable
 
 COMMANDS = ('build', 'check')
 
@@ -30,6 +29,9 @@ def parser():
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
     p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
                    help='worker processes (default: one per core)')
+    p.add_argument('--time-limit', type=int, default=workers.TIME_LIMIT, metavar='S',
+                   help=f'seconds an edition may take before it is stopped '
+                        f'({workers.TIME_LIMIT})')
     p.add_argument('--debug', action='store_true', help='show tracebacks of bugs')
     p.add_argument('--version', action='version', version=f'bindery {__version__}')
     return p
@@ -91,7 +93,7 @@ def run_check(root, targets):
     return report.EXIT_OK
 
 
-def run_build(root, out, targets, jobs):
+def run_build(root, out, targets, jobs, time_limit=workers.TIME_LIMIT):
     """Build every selected edition; return the problems found before building
     (broken booklet and layout files) and the result of each edition."""
     work, layouts, problems = _load(root, targets)
@@ -101,18 +103,7 @@ def run_build(root, out, targets, jobs):
              for booklet, country, lang in work if booklet.layout in layouts]
     jobs = jobs or min(len(tasks), os.cpu_count() or 1)
     with report.progress(len(tasks)) as advance:
-        if jobs <= 1:
-            results = []
-            for task in tasks:
-                results.append(build_edition(*task))
-                advance(results[-1])
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(build_edition, *task) for task in tasks]
-                results = []
-                for future in futures:
-                    results.append(future.result())
-                    advance(results[-1])
+        results = workers.build_all(tasks, max(jobs, 1), advance, time_limit) if tasks else []
     return problems, failed + results
 
 
@@ -125,11 +116,14 @@ def main(argv=None):
         args.command = 'build'
     if args.jobs < 0:
         return report.fail('-j must be 0 (one per core) or more', report.EXIT_USAGE)
+    if args.time_limit < 1:
+        return report.fail('--time-limit must be 1 second or more', report.EXIT_USAGE)
     try:
         if args.command == 'check':
             return run_check(root, args.targets)
         started = time.perf_counter()
-        problems, results = run_build(root, args.out, args.targets, args.jobs)
+        problems, results = run_build(root, args.out, args.targets, args.jobs,
+                                      args.time_limit)
         report.print_problems(problems)
         code = report.summary(results, time.perf_counter() - started)
         return report.EXIT_FAILED if problems else code

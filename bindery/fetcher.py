@@ -1,5 +1,6 @@
 """The one gate for every file WeasyPrint reads: project files only, and a missing one is fatal."""
 
+import io
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -42,11 +43,34 @@ class ProjectFetcher(URLFetcher):
             raise RefusedResource(f'{shown}: no such file')
         self.log.append(path)
         mime = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                  headers={'Content-Type': mime})
+        body = path.read_bytes()
+        if mime.startswith('image/') and mime != 'image/svg+xml':
+            _check_image(body, shown)
+        return URLFetcherResponse(path.as_uri(), body, headers={'Content-Type': mime})
 
     def _shown_roots(self):
         return [f'{root.relative_to(self.project)}/' for root in self.roots]
+
+
+#: The most pixels a picture may have: an A5 page at 300 ppi is 8.7 million, so
+#: 40 million leaves room for crops; a "pixel bomb" has billions.
+MAX_PIXELS = 40_000_000
+
+
+def _check_image(body, shown):
+    """Refuse a picture too large to decode, reading only its header."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(body)) as image:  # reads the header, decodes nothing
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise RefusedResource(f'{shown}: not a picture WeasyPrint can read ({exc})') from None
+    except Image.DecompressionBombError:
+        width = height = MAX_PIXELS  # Pillow's own limit tripped first
+    if width * height > MAX_PIXELS:
+        raise RefusedResource(f'{shown}: {width} × {height} pixels is more than '
+                              f'{MAX_PIXELS // 1_000_000} million; scale the picture down')
 
 
 def _short(url):

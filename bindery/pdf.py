@@ -84,6 +84,17 @@ def _collect_warnings():
         logger.propagate = propagate
 
 
+def _refuse_attachments(document):
+    """A layout may not attach files to the PDF (``rel="attachment"``): anything in
+    the project could leave with the booklet."""
+    attached = list(document.metadata.attachments)
+    attached += [link for page in document.pages for link in page.links
+                 if link[0] == 'attachment']
+    if attached:
+        raise RenderError(f'the layout attaches files to the PDF ({len(attached)}): '
+                          'attachments are not allowed; remove rel="attachment"')
+
+
 class Renderer:
     """Lays out one edition's HTML, as often as copyfitting needs, with WeasyPrint.
 
@@ -122,6 +133,7 @@ class Renderer:
                         stylesheets=sheets, font_config=self.font_config)
             except RefusedResource as exc:
                 raise RenderError(f'resource refused: {exc}') from None
+        _refuse_attachments(document)
         return document, warnings
 
 

@@ -178,7 +178,7 @@ def _staged(paths, scratch=()):
             os.replace(temp, paths[name])
 
 
-def _remove_stale(paths):
+def remove_stale(paths):
     """A failed edition leaves no output that could pass for current."""
     for path in paths.values():
         path.unlink(missing_ok=True)
@@ -187,7 +187,7 @@ def _remove_stale(paths):
 def unbuildable(booklet, country, lang, out):
     """The result of an edition whose layout is broken: failed, no output left."""
     name = f'{country}/{lang}'
-    _remove_stale(output_paths(out, booklet, name))
+    remove_stale(output_paths(out, booklet, name))
     return Result(booklet.name, name, errors=[
         f'{name}: not built: layout {booklet.layout} has errors (above)'])
 
@@ -210,7 +210,7 @@ def build_edition(root, booklet, layout, country, lang, out):
     except BookletError as exc:
         result.errors.append(f'{name}: {exc}')
     if not result.ok:
-        _remove_stale(paths)
+        remove_stale(paths)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -124,6 +124,19 @@ def check_fonts(pdf, allowed):
                                 "and the layout's own")]
 
 
+def check_embedded(pdf):
+    """No files ride along: no embedded files, no file attachment annotations."""
+    names = pdf.Root.get('/Names', {})
+    problems = []
+    if '/EmbeddedFiles' in names:
+        problems.append(Finding('attachments', False, 'the PDF embeds files'))
+    for number, page in enumerate(pdf.pages, 1):
+        for annotation in page.obj.get('/Annots', []):
+            if annotation.get('/Subtype') == '/FileAttachment':
+                problems.append(Finding('attachments', False, 'a file attachment', number))
+    return problems or [Finding('attachments', True, 'no embedded files')]
+
+
 def check_metadata(pdf, lang):
     """``/Lang`` set to the edition's language and a ``/Title``."""
     findings = []
@@ -382,6 +395,7 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         findings = check_boxes(pdf, booklet, output)
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)
+        findings += check_embedded(pdf)
         if output == 'print':
             findings += check_pdfx(pdf)
             findings += check_rgb(pdf)

@@ -1,0 +1,91 @@
+"""Build editions in worker processes, each under a time and a memory limit.
+
+A layout that loops, explodes into thousands of pages or decodes a pixel bomb
+then fails its own edition, with a message saying which limit it hit, while the
+other editions are built. Workers import WeasyPrint once each.
+"""
+
+import multiprocessing
+import os
+import resource
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from .pipeline import Result, build_edition, output_paths, remove_stale
+
+#: Seconds one edition may take. A normal one takes one or two.
+TIME_LIMIT = 120
+#: Address space one worker may use, in bytes. A normal edition needs ~300 MB.
+MEMORY_LIMIT = 2 * 1024 ** 3
+#: How much longer than TIME_LIMIT to wait for a worker stuck where the alarm
+#: cannot reach it (inside C code) before killing it.
+GRACE = 30
+
+
+class _TimeLimit(BaseException):
+    """Raised in a worker by the alarm; a BaseException so no ``except Exception``
+    in a library swallows it."""
+
+
+def _start_worker(memory):
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    import weasyprint  # noqa: F401  (once per worker, not once per edition)
+
+
+def _on_alarm(signum, frame):
+    raise _TimeLimit
+
+
+def _failed(task, message):
+    root, booklet, layout, country, lang, out = task
+    name = f'{country}/{lang}'
+    remove_stale(output_paths(out, booklet, name))
+    return Result(booklet.name, name, errors=[f'{name}: {message}'])
+
+
+def _build_limited(task, seconds):
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(seconds)
+    try:
+        return build_edition(*task)
+    except _TimeLimit:
+        return _failed(task, f'took longer than {seconds} s and was stopped: does the '
+                             'layout loop, or make thousands of pages?')
+    except MemoryError:
+        return _failed(task, f'needed more than {MEMORY_LIMIT // 1024 ** 3} GB of memory '
+                             'and was stopped: a huge picture, or thousands of pages?')
+    finally:
+        signal.alarm(0)
+
+
+def build_all(tasks, jobs, advance, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
+    """Build every task (the arguments of :func:`build_edition`) in ``jobs`` workers;
+    call ``advance(result)`` as each finishes; return the results in task order."""
+    results = {}
+    pending = list(range(len(tasks)))
+    context = multiprocessing.get_context('fork')
+    while pending:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                 initializer=_start_worker, initargs=(memory,)) as pool:
+            futures = {index: pool.submit(_build_limited, tasks[index], seconds)
+                       for index in pending}
+            stuck = None
+            for index in pending:
+                try:
+                    results[index] = futures[index].result(timeout=seconds + GRACE)
+                except FutureTimeout:
+                    stuck = index
+                    results[index] = _failed(tasks[index], f'did not finish in {seconds} s '
+                                                           'and its worker was killed')
+                except BrokenProcessPool:
+                    results[index] = _failed(tasks[index], 'its worker died (killed by '
+                                                           'the system: out of memory?)')
+                advance(results[index])
+                if stuck is not None:
+                    for process in list(pool._processes.values()):
+                        process.kill()  # the pool cannot cancel a running task
+                    break
+            pending = [index for index in pending if index not in results]
+    return [results[index] for index in range(len(tasks))]
