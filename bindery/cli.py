@@ -6,13 +6,17 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, report, workers
+from . import __version__, cache, report
+from .editions import unbuildable, up_to_date
 from .errors import BookletError, SourceErrors, UsageError
 from .layouts import load_layout
 from .manifest import load_booklets
-from .pipeline import check_edition, unbuildable
 
-COMMANDS = ('build', 'check')
+# The pipeline and its workers load WeasyPrint: they are imported only when an
+# edition has to be checked in full or built, so that a build with nothing to
+# do stays fast.
+TIME_LIMIT = 120
+COMMANDS = ('build', 'check', 'new')
 
 
 def parser():
@@ -23,15 +27,18 @@ def parser():
         epilog='Targets narrow the work: a booklet (nine-facts), a country (kyrgyzstan) or '
         'an edition (kyrgyzstan/ky). Exit status: 0 all built, 1 something failed, '
         '2 usage error.')
-    p.add_argument('command', nargs='?', default='build', help='build (default) or check: '
-                   'validate content, layouts and font coverage without rendering')
+    p.add_argument('command', nargs='?', default='build', help='build (default); check: '
+                   'validate content, layouts and font coverage without rendering; '
+                   'new COUNTRY LANG: write starter content for a new edition')
     p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
     p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
                    help='worker processes (default: one per core)')
-    p.add_argument('--time-limit', type=int, default=workers.TIME_LIMIT, metavar='S',
+    p.add_argument('--force', action='store_true',
+                   help='rebuild every edition, even those already up to date')
+    p.add_argument('--time-limit', type=int, default=TIME_LIMIT, metavar='S',
                    help=f'seconds an edition may take before it is stopped '
-                        f'({workers.TIME_LIMIT})')
+                        f'({TIME_LIMIT})')
     p.add_argument('--debug', action='store_true', help='show tracebacks of bugs')
     p.add_argument('--version', action='version', version=f'bindery {__version__}')
     return p
@@ -73,6 +80,8 @@ def _load(root, targets):
 
 def run_check(root, targets):
     """Validate every selected edition; return the exit code."""
+    from .pipeline import check_edition
+
     work, layouts, problems = _load(root, targets)
     seen = set(problems)
     for booklet, country, lang in work:
@@ -93,18 +102,41 @@ def run_check(root, targets):
     return report.EXIT_OK
 
 
-def run_build(root, out, targets, jobs, time_limit=workers.TIME_LIMIT):
-    """Build every selected edition; return the problems found before building
-    (broken booklet and layout files) and the result of each edition."""
+def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
+    """Build every selected edition that is not up to date; return the problems
+    found before building (broken booklet and layout files) and a result per
+    edition, in order."""
     work, layouts, problems = _load(root, targets)
-    failed = [unbuildable(booklet, country, lang, out)
-              for booklet, country, lang in work if booklet.layout not in layouts]
-    tasks = [(root, booklet, layouts[booklet.layout], country, lang, out)
-             for booklet, country, lang in work if booklet.layout in layouts]
-    jobs = jobs or min(len(tasks), os.cpu_count() or 1)
-    with report.progress(len(tasks)) as advance:
-        results = workers.build_all(tasks, max(jobs, 1), advance, time_limit) if tasks else []
-    return problems, failed + results
+    stamps = cache.Stamps(out)
+    results, tasks = [], []
+    for booklet, country, lang in work:
+        key = cache.edition_key(booklet, country, lang)
+        if booklet.layout not in layouts:
+            results.append(unbuildable(booklet, country, lang, out))
+            stamps.forget(key)
+            continue
+        layout = layouts[booklet.layout]
+        stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang,
+                                  fonts=[face['file'] for face in layout.spec['fonts']])
+        if not force and stamps.is_fresh(key, stamp):
+            results.append(up_to_date(booklet, country, lang, out))
+            continue
+        results.append(None)
+        tasks.append((len(results) - 1, key, stamp, (root, booklet, layout, country, lang, out)))
+    if tasks:
+        from . import workers
+
+        jobs = jobs or min(len(tasks), os.cpu_count() or 1)
+        with report.progress(len(tasks)) as advance:
+            built = workers.build_all([task for *_, task in tasks], jobs, advance, time_limit)
+        for (index, key, stamp, _), result in zip(tasks, built):
+            results[index] = result
+            if result.ok:
+                stamps.record(key, stamp, result.files.values())
+            else:
+                stamps.forget(key)
+    stamps.save()
+    return problems, results
 
 
 def main(argv=None):
@@ -121,9 +153,17 @@ def main(argv=None):
     try:
         if args.command == 'check':
             return run_check(root, args.targets)
+        if args.command == 'new':
+            if len(args.targets) != 2:
+                raise UsageError('usage: render.py new <country> <lang>')
+            from .scaffold import new_edition
+
+            new_edition(root, *args.targets,
+                        say=lambda line: report.console.print(line, markup=False))
+            return report.EXIT_OK
         started = time.perf_counter()
         problems, results = run_build(root, args.out, args.targets, args.jobs,
-                                      args.time_limit)
+                                      args.time_limit, args.force)
         report.print_problems(problems)
         code = report.summary(results, time.perf_counter() - started)
         return report.EXIT_FAILED if problems else code

@@ -13,38 +13,15 @@ from pathlib import Path
 
 from babel import Locale
 
-from . import __version__, content, copyfit, fonts, imposition, pdf, preflight, previews, typography
+from . import __version__, content, copyfit, fonts, typography
 from .content import load_edition
+from .editions import Result, remove_stale, wanted_paths
 from .errors import BookletError, RenderError, SourceErrors
-from .fetcher import ProjectFetcher
 from .layouts import render_html
 
 
 #: The room a fact takes beyond its text (numeral, rule, gap), in characters.
 FACT_OVERHEAD = 150
-
-
-@dataclass
-class Result:
-    """What happened to one edition: its files, pages, problems and time."""
-
-    booklet: str
-    edition: str
-    ok: bool = False
-    pages: int = 0
-    files: dict = field(default_factory=dict)  # output -> path
-    errors: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    seconds: float = 0.0
-
-
-def output_paths(out, booklet, edition):
-    """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``."""
-    stem = Path(out, booklet.name, edition.replace('/', '-'))
-    return {'print': Path(f'{stem}-print.pdf'), 'screen': Path(f'{stem}-screen.pdf'),
-            'imposed': Path(f'{stem}-imposed.pdf'), 'cover': Path(f'{stem}-cover.png'),
-            'preflight': Path(f'{stem}-preflight.json')}
 
 
 def check_edition(root, booklet, layout, country, lang):
@@ -178,27 +155,12 @@ def _staged(paths, scratch=()):
             os.replace(temp, paths[name])
 
 
-def remove_stale(paths):
-    """A failed edition leaves no output that could pass for current."""
-    for path in paths.values():
-        path.unlink(missing_ok=True)
-
-
-def unbuildable(booklet, country, lang, out):
-    """The result of an edition whose layout is broken: failed, no output left."""
-    name = f'{country}/{lang}'
-    remove_stale(output_paths(out, booklet, name))
-    return Result(booklet.name, name, errors=[
-        f'{name}: not built: layout {booklet.layout} has errors (above)'])
-
-
 def build_edition(root, booklet, layout, country, lang, out):
     """Build every output of one edition; never raises for a user's mistake."""
     started = time.perf_counter()
     name = f'{country}/{lang}'
     result = Result(booklet.name, name)
-    paths = {key: path for key, path in output_paths(out, booklet, name).items()
-             if key in booklet.outputs}
+    paths = wanted_paths(out, booklet, name)
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
         _render(root, booklet, layout, edition, context, paths, result)
@@ -216,6 +178,11 @@ def build_edition(root, booklet, layout, country, lang, out):
 
 
 def _render(root, booklet, layout, edition, context, paths, result):
+    # The rendering stages import WeasyPrint, pikepdf and PDFium: imported here so
+    # that `check` and a build with nothing to do never load them.
+    from . import handoff, imposition, pdf, preflight, previews
+    from .fetcher import ProjectFetcher
+
     fetcher = ProjectFetcher([layout.folder, Path(root, 'fonts')], root)
     created = build_date(root)
     context = dict(context, created=created, stylesheets=layout.spec['stylesheets'])
@@ -237,9 +204,11 @@ def _render(root, booklet, layout, edition, context, paths, result):
     # What has to be made: the outputs asked for, and the PDFs they are made from.
     needed = dict(paths)
     scratch = set()
-    for output, source in (('cover', 'screen'), ('imposed', 'print')):
-        if output in paths and source not in paths:
-            needed[source] = paths[output].with_name(f'{source}-for-{output}.pdf')
+    for output, source in (('cover', 'screen'), ('imposed', 'print'), ('handoff', 'print'),
+                           ('handoff', 'screen'), ('handoff', 'preflight')):
+        if output in paths and source not in needed:
+            suffix = '.json' if source == 'preflight' else '.pdf'
+            needed[source] = paths[output].with_name(f'{source}-for-{output}{suffix}')
             scratch.add(source)
     pdf_outputs = [name for name in pdf.OUTPUTS if name in needed]
     if not pdf_outputs:
@@ -282,12 +251,28 @@ def _render(root, booklet, layout, edition, context, paths, result):
         if 'cover' in staged:
             previews.cover_png(staged['screen'], staged['cover'])
         _write_report(staged, findings, edition, booklet, result)
+        if 'handoff' in staged:
+            handoff.make_bundle(
+                staged['handoff'], name=edition.name, html=html,
+                pdfs={'print': staged['print'], 'screen': staged['screen']},
+                stylesheets={'fonts.css': font_css, 'colors.css': layout.colors_css('cmyk'),
+                             'page.css': pdf.page_css(booklet, 'print'),
+                             'copyfit.css': copyfit.css(scales),
+                             **({'justify.css': extra_css[0]} if extra_css else {})},
+                layout_folder=layout.folder,
+                font_files=[face['file'] for face in layout.spec['fonts']],
+                content_files=[Path(root, 'data', edition.country, 'country.yaml'),
+                               Path(root, 'data', edition.country, f'{edition.lang}.yaml'),
+                               layout.folder / 'strings' / f'{edition.lang}.yaml'],
+                preflight=staged['preflight'], root=root)
     result.files = {key: str(path) for key, path in paths.items()}
     result.ok = True
 
 
 def _write_report(staged, findings, edition, booklet, result):
     """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
+    from . import preflight
+
     report = preflight.report(findings)
     report.update(edition=edition.name, booklet=booklet.name, pages=result.pages,
                   notes=result.notes)

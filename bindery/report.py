@@ -42,11 +42,15 @@ def summary(results, seconds):
             result.booklet, result.edition, str(result.pages or '–'),
             _size(files['print']) if 'print' in files else '–',
             _size(files['screen']) if 'screen' in files else '–',
-            '[green]ok[/]' if result.ok else '[red]FAILED[/]', f'{result.seconds:.1f} s')
+            '[dim]up to date[/]' if result.fresh else '[green]ok[/]' if result.ok
+            else '[red]FAILED[/]', '–' if result.fresh else f'{result.seconds:.1f} s')
     console.print(table)
     failed = [result for result in results if not result.ok]
-    built = len(results) - len(failed)
+    fresh = sum(1 for result in results if result.fresh)
+    built = len(results) - len(failed) - fresh
     line = f'{built} of {len(results)} editions built in {seconds:.1f} s'
+    if fresh:
+        line += f', {fresh} already up to date'
     if failed:
         line += f'; failed: {", ".join(r.edition for r in failed)} (no output left for them)'
     console.print(line, markup=False)

@@ -13,10 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from .pipeline import Result, build_edition, output_paths, remove_stale
+from .editions import Result, output_paths, remove_stale
+from .pipeline import build_edition
 
-#: Seconds one edition may take. A normal one takes one or two.
-TIME_LIMIT = 120
 #: Address space one worker may use, in bytes. A normal edition needs ~300 MB.
 MEMORY_LIMIT = 2 * 1024 ** 3
 #: How much longer than TIME_LIMIT to wait for a worker stuck where the alarm
@@ -60,7 +59,7 @@ def _build_limited(task, seconds):
         signal.alarm(0)
 
 
-def build_all(tasks, jobs, advance, seconds=TIME_LIMIT, memory=MEMORY_LIMIT):
+def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT):
     """Build every task (the arguments of :func:`build_edition`) in ``jobs`` workers;
     call ``advance(result)`` as each finishes; return the results in task order."""
     results = {}

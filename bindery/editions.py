@@ -1,0 +1,64 @@
+"""What an edition's build made: where its outputs go, and the result of building it."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Result:
+    """What happened to one edition: its files, pages, problems and time."""
+
+    booklet: str
+    edition: str
+    ok: bool = False
+    pages: int = 0
+    files: dict = field(default_factory=dict)  # output -> path
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    fresh: bool = False  # already up to date: nothing was built
+
+
+def output_paths(out, booklet, edition):
+    """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``."""
+    stem = Path(out, booklet.name, edition.replace('/', '-'))
+    return {'print': Path(f'{stem}-print.pdf'), 'screen': Path(f'{stem}-screen.pdf'),
+            'imposed': Path(f'{stem}-imposed.pdf'), 'cover': Path(f'{stem}-cover.png'),
+            'handoff': Path(f'{stem}-handoff.zip'),
+            'preflight': Path(f'{stem}-preflight.json')}
+
+
+def wanted_paths(out, booklet, edition):
+    """The output paths of the outputs ``booklet`` asks for."""
+    return {name: path for name, path in output_paths(out, booklet, edition).items()
+            if name in booklet.outputs}
+
+
+def remove_stale(paths):
+    """A failed edition leaves no output that could pass for current."""
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+
+
+def unbuildable(booklet, country, lang, out):
+    """The result of an edition whose layout is broken: failed, no output left."""
+    name = f'{country}/{lang}'
+    remove_stale(output_paths(out, booklet, name))
+    return Result(booklet.name, name, errors=[
+        f'{name}: not built: layout {booklet.layout} has errors (above)'])
+
+
+def up_to_date(booklet, country, lang, out):
+    """The result of an edition whose outputs are current: nothing to build."""
+    name = f'{country}/{lang}'
+    paths = wanted_paths(out, booklet, name)
+    pages = 0
+    if 'preflight' in paths:
+        try:
+            pages = json.loads(paths['preflight'].read_text(encoding='utf-8'))['pages']
+        except (OSError, ValueError, KeyError):
+            pages = 0
+    return Result(booklet.name, name, ok=True, pages=pages, fresh=True,
+                  files={key: str(path) for key, path in paths.items()})
