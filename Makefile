@@ -26,6 +26,7 @@ check: $(STAMP)
 	$(PY) render.py check
 
 test: $(STAMP)
+	./tools/system-deps.sh test
 	$(PY) -m pytest -q
 
 clean:

@@ -16,7 +16,7 @@ from .manifest import load_booklets
 # edition has to be checked in full or built, so that a build with nothing to
 # do stays fast.
 TIME_LIMIT = 120
-COMMANDS = ('build', 'check', 'new')
+COMMANDS = ('build', 'check', 'new', 'serve')
 
 
 def parser():
@@ -29,11 +29,14 @@ def parser():
         '2 usage error.')
     p.add_argument('command', nargs='?', default='build', help='build (default); check: '
                    'validate content, layouts and font coverage without rendering; '
-                   'new COUNTRY LANG: write starter content for a new edition')
+                   'new COUNTRY LANG: write starter content for a new edition; serve: '
+                   'build, watch the sources, rebuild and preview on 127.0.0.1')
     p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
     p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
                    help='worker processes (default: one per core)')
+    p.add_argument('--port', type=int, default=8000,
+                   help='the port serve listens on, on 127.0.0.1 (8000)')
     p.add_argument('--force', action='store_true',
                    help='rebuild every edition, even those already up to date')
     p.add_argument('--time-limit', type=int, default=TIME_LIMIT, metavar='S',
@@ -139,6 +142,21 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     return problems, results
 
 
+def _serve(root, args):
+    """``render.py serve``: build, then watch, rebuild and preview on 127.0.0.1."""
+    from .serve import serve
+
+    def build(targets):
+        problems, results = run_build(root, args.out, list(targets), args.jobs,
+                                      args.time_limit)
+        for result in results:  # a broken layout's errors belong on its editions' pages
+            if not result.ok and problems:
+                result.errors = problems + result.errors
+        return results
+
+    return serve(root, Path(args.out), args.port, build, args.targets)
+
+
 def main(argv=None):
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
@@ -161,9 +179,14 @@ def main(argv=None):
             new_edition(root, *args.targets,
                         say=lambda line: report.console.print(line, markup=False))
             return report.EXIT_OK
+        if args.command == 'serve':
+            return _serve(root, args)
         started = time.perf_counter()
         problems, results = run_build(root, args.out, args.targets, args.jobs,
                                       args.time_limit, args.force)
+        from .gallery import write_gallery
+
+        write_gallery(Path(args.out), results)
         report.print_problems(problems)
         code = report.summary(results, time.perf_counter() - started)
         return report.EXIT_FAILED if problems else code

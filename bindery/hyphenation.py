@@ -1,11 +1,9 @@
-"""Kazakh and Kyrgyz hyphenation: the orthographic rules as a syllabifier, and their pyphen dictionaries.
+"""Kazakh and Kyrgyz hyphenation: the spelling rules as a syllabifier; register() for WeasyPrint."""
 
-``breaks(word, lang)`` gives the points where the rules (hyphenation/README.md
-quotes them) allow a line to end inside ``word``; ``register()`` makes
-``lang="kk"`` and ``lang="ky"`` in WeasyPrint hyphenate with the Liang patterns
-in ``hyphenation/hyph_kk.dic`` and ``hyph_ky.dic``, which
-``tools/make-hyphenation.py`` writes from these same rules.
-"""
+# breaks(word, lang) gives the points where the rules (hyphenation/README.md
+# cites them) let a line end inside a word. tools/make-hyphenation.py turns the
+# same rules into Liang patterns, hyphenation/hyph_kk.dic and hyph_ky.dic, and
+# register() makes lang="kk" and lang="ky" in WeasyPrint (hyphens: auto) use them.
 
 from pathlib import Path
 
@@ -22,9 +20,12 @@ CODES = {'kk': ('kk', 'kk_KZ'), 'ky': ('ky', 'ky_KG')}
 VOWELS = 'аәеёиоөуұүыіэюя'
 CONSONANTS = 'бвгғджзйкқлмнңпрстфхһцчшщ'
 SIGNS = 'ъь'
-#: After a vowel these stand for й + vowel, so a syllable may start with them
-#: (бо-ек, то-ют, про-ект, ро-яль, по-эма).
-SYLLABLE_STARTERS = 'яюеёэ'
+ALPHABET = frozenset(VOWELS + CONSONANTS + SIGNS)
+#: Letters for й + vowel (бо-ек, то-ют): a syllable may start with them after a
+#: vowel, and a piece of a word holding one has a consonant sound (ою-лы).
+IOTATED = 'яюеё'
+#: Vowels a syllable may start with right after another vowel (про-ект, по-эма).
+SYLLABLE_STARTERS = IOTATED + 'э'
 
 
 def is_abbreviation(word):
@@ -53,7 +54,7 @@ def kinds(word, lang):
         elif char in VOWELS:
             glide = lang == 'kk' and char == 'у' and (
                 (index and result[-1] == 'V')
-                or (index == 0 and word[1:2] != '' and word[1] in VOWELS))
+                or (index == 0 and len(word) > 1 and word[1] in VOWELS))
             result.append('C' if glide else 'V')
         else:
             return None
@@ -69,9 +70,14 @@ def _hiatus_break(word, index, lang):
         return True  # и, у written for ій/ый, ұу/үу end their syllable: бу-ын, қи-ын
     if lang == 'kk' and before == 'у':
         return False
-    # Otherwise only before й + vowel or э; other vowel pairs (ра-дио or
-    # ради-о? со-циал?) occur in loanwords only, and the rules do not say.
+    # Otherwise only before й + vowel or э. Other vowel pairs occur only in
+    # loanwords (радио, социал, аудит), where the rules say nothing: no break.
     return vowel in SYLLABLE_STARTERS
+
+
+def _bare(piece, piece_kinds):
+    """Is ``piece`` one letter, or vowels with no consonant sound?"""
+    return len(piece) < 2 or not ('C' in piece_kinds or any(c in IOTATED for c in piece))
 
 
 def breaks(word, lang):
@@ -98,11 +104,11 @@ def breaks(word, lang):
             points.append(right)  # ь and ъ stay with their consonant: баталь-он, разъ-езд
         else:
             points.append(right - 1)  # only the last consonant moves on: қа-зақс-тан
-    # A piece without a consonant is one bare vowel syllable (а-та, ю-билей,
-    # аа-лам, акаци-я): the rules allow neither leaving nor carrying one.
-    while points and 'C' not in letters[:points[0]]:
+    # Neither a lone letter nor a piece of bare vowels (а-та, ю-билей, аа-лам,
+    # акаци-я) may be left at a line end or carried over.
+    while points and _bare(word[:points[0]], letters[:points[0]]):
         points.pop(0)
-    while points and 'C' not in letters[points[-1]:]:
+    while points and _bare(word[points[-1]:], letters[points[-1]:]):
         points.pop()
     return points
 
@@ -122,14 +128,16 @@ def dictionary_path(lang, folder=DICTIONARIES):
 
 
 class _CaseAwareDict(pyphen.HyphDict):
-    """Patterns that leave abbreviations whole.
+    """Patterns that leave abbreviations and words with other characters whole.
 
     pyphen lowercases every word before it matches patterns, so no pattern can
-    tell КАРПОУ from карпоу; this looks at the word first.
+    tell КАРПОУ from карпоу; and a pattern sees one window of letters, so it
+    cannot know that 350дөнүн has digits further back. This looks at the whole
+    word first, as breaks() does.
     """
 
     def positions(self, word):
-        if is_abbreviation(word):
+        if is_abbreviation(word) or not set(word.lower()) <= ALPHABET:
             return []
         return super().positions(word)
 

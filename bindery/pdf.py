@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import marks, pdfx
+from . import hyphenation, marks, pdfx
 from .errors import RenderError
 from .fetcher import RefusedResource
 
@@ -106,6 +106,8 @@ class Renderer:
 
     def __init__(self, html, base_url, fetcher):
         from weasyprint.text.fonts import FontConfiguration  # late: `check` stays fast
+
+        hyphenation.register()  # pyphen has no Kazakh or Kyrgyz: ours
 
         self.html, self.base_url, self.fetcher = html, base_url, fetcher
         self.font_config = FontConfiguration()

@@ -37,8 +37,8 @@ EDITIONS = {
 }
 #: What a fixture project copies from the repository: the inputs of a build.
 PROJECT_INPUTS = ('data', 'layouts', 'booklets', 'fonts', 'render.py', 'bindery')
-#: Inputs copied too when the project has them (colour profiles for print).
-OPTIONAL_INPUTS = ('profiles',)
+#: Inputs copied too when the project has them (colour profiles, hyphenation).
+OPTIONAL_INPUTS = ('profiles', 'hyphenation')
 OUTPUT_SUFFIXES = {'print': 'print.pdf', 'screen': 'screen.pdf', 'cover': 'cover.png',
                    'preflight': 'preflight.json'}
 

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Install the Debian packages the builder and its tests call: poppler-utils
-# (pdftotext, pdftoppm), ghostscript (ink coverage), the Pango stack WeasyPrint
-# draws text with and HarfBuzz's font subsetter. As root on Debian it installs what is missing;
-# elsewhere it prints what to install and stops.
+# Install the Debian packages the builder calls: poppler-utils (pdftotext,
+# pdftoppm), ghostscript (ink coverage), the Pango stack WeasyPrint draws text
+# with and HarfBuzz's font subsetter; with the argument "test", also what only
+# the tests use: Chromium, to load the gallery and the live preview. As root on
+# Debian it installs what is missing; elsewhere it prints what to install.
 set -eu
 need=""
 command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
@@ -11,6 +12,9 @@ ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need="$need libpango-1.0-0 lib
 # Without HarfBuzz's subsetter WeasyPrint subsets fonts with fontTools: 25 times
 # slower (1.1 s instead of 0.04 s per PDF here) and with other bytes.
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need="$need libharfbuzz-subset0"
+if [ "${1:-}" = test ]; then
+    command -v chromium >/dev/null 2>&1 || need="$need chromium"
+fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing:$need"

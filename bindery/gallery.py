@@ -1,0 +1,434 @@
+"""Write the gallery: every edition with its cover, pages, sizes and preflight status.
+
+``write_gallery(out)`` writes ``<out>/index.html`` from what is on disk under
+``out``, so the page is true whatever was built, by whom and when: each
+``<out>/<booklet>/<country>-<lang>-preflight.json`` (or any other output) makes
+a card. The page is self-contained (inline CSS, no script, no URL outside the
+folder, every link relative), so it works opened from disk, copied elsewhere
+with its folder, or served by ``render.py serve``.
+
+Thumbnails of the covers go to ``<out>/<booklet>/thumbs/<country>-<lang>.png``
+(derived from the cover PNG, so deterministic; removed with their cover).
+"""
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from PIL import Image
+
+#: The files of an edition, in the order the gallery lists them: output name,
+#: file suffix, label.
+FILES = (
+    ('print', '-print.pdf', 'Print PDF'),
+    ('screen', '-screen.pdf', 'Screen PDF'),
+    ('imposed', '-imposed.pdf', 'Imposed PDF'),
+    ('cover', '-cover.png', 'Cover PNG'),
+    ('preflight', '-preflight.json', 'Preflight report'),
+)
+#: Width of a thumbnail in pixels: twice its width on the page, for sharp
+#: pictures on high-density screens.
+THUMB_WIDTH = 480
+THUMB_FOLDER = 'thumbs'
+
+
+@dataclass
+class Card:
+    """What the gallery shows of one edition."""
+
+    booklet: str
+    stem: str                     # <country>-<lang>, the files' common prefix
+    edition: str = ''             # <country>/<lang>
+    files: dict = field(default_factory=dict)       # output -> Path
+    report: dict = None           # the preflight JSON, when there is one
+    errors: list = field(default_factory=list)      # a failed build's messages
+    failed: bool = False          # the build said so, even with no report
+    thumb: Path = None
+    thumb_size: tuple = None
+    title: str = ''
+
+    @property
+    def ok(self):
+        return not self.failed and bool(self.report) and self.report.get('ok') is True
+
+    @property
+    def state(self):
+        """``(css class, label)``: passed, failed (preflight or build), or unchecked."""
+        if self.ok:
+            return 'ok', 'Preflight passed'
+        if self.report:
+            return 'bad', 'Preflight failed'
+        if self.failed:
+            return 'bad', 'Build failed'
+        return 'unchecked', 'No preflight report'  # the booklet does not ask for one
+
+
+def write_gallery(out_dir, results=(), preview=False):
+    """Write ``<out_dir>/index.html`` (temporary name, then renamed); return its path.
+
+    ``results`` (optional) are the build's results (``.booklet``, ``.edition``,
+    ``.ok``, ``.errors``): an edition that failed before its preflight report
+    was written has no file left, and still gets a card with its errors.
+    ``preview`` adds links to ``render.py serve``'s live previews.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / 'index.html'
+    _write_atomic(target, render_gallery(out_dir, results, preview).encode('utf-8'))
+    return target
+
+
+def render_gallery(out_dir, results=(), preview=False, refresh=None):
+    """The gallery's HTML as text; ``refresh``, a URL of a JSON status with a
+    ``version``, adds a script that reloads the page when the version changes."""
+    out_dir = Path(out_dir)
+    cards = scan(out_dir, results)
+    for card in cards:
+        _make_thumb(out_dir, card)
+    _remove_stale_thumbs(out_dir, cards)
+    return _page(out_dir, cards, preview, refresh)
+
+
+def scan(out_dir, results=()):
+    """A :class:`Card` per edition found under ``out_dir`` or in ``results``."""
+    cards = {}
+    for folder in sorted(p for p in Path(out_dir).iterdir() if p.is_dir()):
+        for path in sorted(folder.iterdir()):
+            for output, suffix, _ in FILES:
+                if path.name.endswith(suffix) and len(path.name) > len(suffix) \
+                        and not path.name.startswith('.') and path.is_file():
+                    stem = path.name[:-len(suffix)]
+                    card = cards.setdefault((folder.name, stem), Card(folder.name, stem))
+                    card.files[output] = path
+    for result in results:
+        stem = result.edition.replace('/', '-')
+        card = cards.setdefault((result.booklet, stem), Card(result.booklet, stem))
+        card.edition = result.edition
+        if not result.ok:
+            card.failed, card.errors = True, list(result.errors)
+    for card in cards.values():
+        _read_report(card)
+        card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
+        card.title = _title(card)
+    return [cards[key] for key in sorted(cards)]
+
+
+def _read_report(card):
+    path = card.files.get('preflight')
+    if not path:
+        return
+    try:
+        report = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError) as exc:
+        card.failed = True
+        card.errors.append(f'{path.name}: cannot be read ({exc})')
+        return
+    if isinstance(report, dict):
+        card.report = report
+
+
+def _guess(stem):
+    """``kazakhstan-kk`` → ``kazakhstan/kk`` when no report says the edition's name."""
+    country, _, lang = stem.rpartition('-')
+    return f'{country}/{lang}' if country else stem
+
+
+def _title(card):
+    """The title in the PDF's metadata: the booklet as its readers see it."""
+    path = card.files.get('screen') or card.files.get('print')
+    if not path:
+        return ''
+    # pikepdf, not PDFium: PDFium must not be called from two threads at once,
+    # and ``render.py serve`` draws pages with it while it serves this page.
+    import pikepdf
+
+    try:
+        with pikepdf.open(path) as document:
+            return str(document.docinfo.get('/Title', ''))
+    except (pikepdf.PdfError, OSError, ValueError):
+        return ''
+
+
+# Thumbnails -------------------------------------------------------------------
+
+def _make_thumb(out_dir, card):
+    """Make (or keep, when newer than the cover) the card's thumbnail."""
+    cover = card.files.get('cover')
+    if not cover:
+        return
+    thumb = out_dir / card.booklet / THUMB_FOLDER / f'{card.stem}.png'
+    try:
+        fresh = thumb.stat().st_mtime_ns >= cover.stat().st_mtime_ns
+    except OSError:
+        fresh = False
+    try:
+        if fresh:
+            with Image.open(thumb) as image:
+                card.thumb, card.thumb_size = thumb, image.size
+            return
+        with Image.open(cover) as image:
+            image = image.convert('RGB')
+            width = min(THUMB_WIDTH, image.width)
+            height = max(1, round(image.height * width / image.width))
+            small = image.resize((width, height), Image.Resampling.LANCZOS)
+    except (OSError, ValueError):
+        return  # an unreadable cover: the card links it and shows no picture
+    thumb.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=thumb.parent, prefix=f'.{thumb.name}.',
+                                     delete=False) as handle:
+        small.save(handle, format='PNG', optimize=True)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, thumb)
+    card.thumb, card.thumb_size = thumb, small.size
+
+
+def _remove_stale_thumbs(out_dir, cards):
+    """A thumbnail whose cover is gone would show an edition that failed as built."""
+    kept = {card.thumb for card in cards if card.thumb}
+    for folder in {out_dir / card.booklet / THUMB_FOLDER for card in cards} | set(
+            out_dir.glob(f'*/{THUMB_FOLDER}')):
+        for path in folder.glob('*.png') if folder.is_dir() else ():
+            if path not in kept:
+                path.unlink(missing_ok=True)
+
+
+# HTML -------------------------------------------------------------------------
+
+def _page(out_dir, cards, preview, refresh):
+    ok = sum(card.ok for card in cards)
+    failed = sum(card.state[0] == 'bad' for card in cards)
+    summary = f'{len(cards)} edition{"s" if len(cards) != 1 else ""}'
+    if cards:
+        summary += f' · {ok} passed preflight'
+        if failed:
+            summary += f' · <strong class="bad">{failed} failed</strong>'
+    parts = [_HEAD, '<body>\n<header>\n<h1>Booklet gallery</h1>\n',
+             f'<p class="summary">{summary}</p>\n</header>\n<main>\n']
+    if not cards:
+        parts.append('<p class="empty">Nothing built yet: run <code>python render.py</code>.'
+                     '</p>\n')
+    for booklet in sorted({card.booklet for card in cards}):
+        parts.append(f'<section class="booklet" id="{_attr(booklet)}">\n'
+                     f'<h2>{escape(booklet)}</h2>\n<ul class="editions">\n')
+        parts += [_card(out_dir, card, preview) for card in cards if card.booklet == booklet]
+        parts.append('</ul>\n</section>\n')
+    parts.append('</main>\n')
+    if refresh:
+        parts.append(_REFRESH.replace('STATUS_URL', json.dumps(refresh)))
+    parts.append('</body>\n</html>\n')
+    return ''.join(parts)
+
+
+def _card(out_dir, card, preview):
+    country, _, lang = card.edition.partition('/')
+    state, label = card.state
+    language = _language(lang)
+    html = [f'<li class="edition is-{state}" id="{_attr(card.booklet + "-" + card.stem)}">\n']
+    cover = card.files.get('cover')
+    if card.thumb:
+        width, height = card.thumb_size
+        html.append(
+            f'<a class="cover" href="{_href(cover, out_dir)}">'
+            f'<img src="{_href(card.thumb, out_dir)}" '
+            f'width="{width // 2}" height="{height // 2}" '
+            f'alt="{_attr("Cover of " + card.edition)}"></a>\n')
+    else:
+        html.append('<div class="cover missing">no cover</div>\n')
+    html.append('<div class="about">\n')
+    html.append(f'<h3>{escape(country.replace("-", " ").title())} '
+                f'<span class="lang">{escape(language)}</span></h3>\n')
+    if card.title:
+        html.append(f'<p class="title" lang="{_attr(lang)}">{escape(card.title)}</p>\n')
+    pages = (card.report or {}).get('pages')
+    facts = [f'<code>{escape(card.edition)}</code>']
+    if pages:
+        facts.append(f'{int(pages)} pages')
+    html.append(f'<p class="facts">{" · ".join(facts)}</p>\n')
+    html.append(f'<p class="status {state}">{label}{_checks_summary(card)}</p>\n')
+    problems = card.errors or _failed_checks(card.report)
+    if problems:
+        html.append('<ul class="problems">\n' + ''.join(
+            f'<li>{escape(problem)}</li>\n' for problem in problems) + '</ul>\n')
+    html.append(_files_table(out_dir, card))
+    notes = [str(note).removeprefix(f'{card.edition}: ')
+             for note in (card.report or {}).get('notes') or ()]
+    if notes:
+        html.append('<ul class="notes">\n' + ''.join(
+            f'<li>{escape(note)}</li>\n' for note in notes) + '</ul>\n')
+    if preview:
+        url = f'preview/{quote(card.booklet)}/{quote(card.stem)}/'
+        html.append(f'<p class="preview"><a href="{escape(url)}">Live preview →</a></p>\n')
+    html.append('</div>\n</li>\n')
+    return ''.join(html)
+
+
+def _checks_summary(card):
+    findings = _findings(card.report)
+    if not findings:
+        return ''
+    failed = sum(not finding.get('ok') for _, finding in findings)
+    return (f' · {len(findings)} checks' if not failed
+            else f' · {failed} of {len(findings)} checks failed')
+
+
+def _findings(report):
+    outputs = (report or {}).get('outputs') or {}
+    return [(output, finding) for output, items in outputs.items()
+            if isinstance(items, list) for finding in items if isinstance(finding, dict)]
+
+
+def _failed_checks(report):
+    messages = []
+    for output, finding in _findings(report):
+        if not finding.get('ok'):
+            page = f'page {finding["page"]}: ' if finding.get('page') else ''
+            messages.append(f'{output} · {finding.get("check", "?")}: {page}'
+                            f'{finding.get("message", "")}')
+    if report and report.get('ok') is False and not messages:
+        messages.append('the preflight report says the edition failed')
+    return messages
+
+
+def _files_table(out_dir, card):
+    outputs = (card.report or {}).get('outputs') or {}
+    rows = []
+    for output, _, label in FILES:
+        path = card.files.get(output)
+        if not path:
+            continue
+        try:
+            size = _size(path.stat().st_size)
+        except OSError:
+            continue
+        findings = outputs.get(output)
+        mark = ''
+        if isinstance(findings, list) and findings:
+            bad = sum(not f.get('ok') for f in findings if isinstance(f, dict))
+            mark = (f'<span class="ok" title="preflight passed">✓</span>' if not bad
+                    else f'<span class="bad" title="{bad} failed">✗</span>')
+        rows.append(f'<tr><td><a href="{_href(path, out_dir)}">{escape(label)}</a></td>'
+                    f'<td class="size">{escape(size)}</td><td class="mark">{mark}</td></tr>\n')
+    if not rows:
+        return '<p class="nofiles">No files: a failed edition leaves none behind.</p>\n'
+    return '<table class="files">\n' + ''.join(rows) + '</table>\n'
+
+
+def _language(code):
+    """``Kazakh · қазақ тілі`` for ``kk`` (CLDR through Babel); the code when unknown."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        english = Locale('en').languages.get(code)
+        native = Locale.parse(code).get_display_name(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code
+    if not english:
+        return code
+    return english if not native or native == english else f'{english} · {native}'
+
+
+def _href(path, out_dir):
+    """The link to ``path`` relative to the gallery, each part %-quoted, HTML-escaped."""
+    return escape('/'.join(quote(part) for part in Path(path).relative_to(out_dir).parts))
+
+
+def _attr(text):
+    return escape(str(text), quote=True)
+
+
+def _size(size):
+    return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
+
+
+def _write_atomic(path, data):
+    handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+    try:
+        with os.fdopen(handle, 'wb') as file:
+            file.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+_HEAD = '''<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Booklet gallery</title>
+<style>
+:root { --ink: #1d2430; --muted: #5d6778; --line: #dde2ea; --paper: #f5f6f8;
+        --ok: #1c7c3c; --ok-bg: #e5f4ea; --bad: #b42318; --bad-bg: #fdecea; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--paper); color: var(--ink);
+       font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; }
+header { padding: 28px 40px 12px; }
+h1 { margin: 0; font-size: 26px; font-weight: 650; letter-spacing: -0.01em; }
+.summary { margin: 4px 0 0; color: var(--muted); }
+main { padding: 0 40px 40px; }
+h2 { font-size: 17px; font-weight: 600; color: var(--muted); text-transform: uppercase;
+     letter-spacing: 0.06em; margin: 24px 0 12px; }
+.editions { list-style: none; margin: 0; padding: 0; display: grid; gap: 20px;
+            grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); }
+.edition { display: flex; gap: 20px; background: #fff; border: 1px solid var(--line);
+           border-radius: 10px; padding: 18px; border-top: 4px solid var(--ok); }
+.edition.is-bad { border-top-color: var(--bad); }
+.cover { flex: 0 0 auto; align-self: flex-start; line-height: 0; }
+.cover img { width: 240px; height: auto; border: 1px solid var(--line);
+             box-shadow: 0 2px 8px rgba(20, 30, 50, .12); }
+.cover.missing { width: 240px; height: 340px; display: flex; align-items: center;
+                 justify-content: center; line-height: 1.4; color: var(--muted);
+                 border: 1px dashed var(--line); border-radius: 4px; }
+.about { min-width: 0; flex: 1 1 auto; }
+h3 { margin: 0; font-size: 19px; font-weight: 650; }
+h3 .lang { font-weight: 400; color: var(--muted); font-size: 15px; margin-left: 4px; }
+.title { margin: 4px 0 6px; font-weight: 500; }
+.facts { margin: 0 0 10px; color: var(--muted); }
+code { font: 13px/1.3 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.status { display: inline-block; margin: 0 0 10px; padding: 2px 10px; border-radius: 999px;
+          font-size: 13px; font-weight: 600; }
+.status.ok { color: var(--ok); background: var(--ok-bg); }
+.status.bad { color: var(--bad); background: var(--bad-bg); }
+.status.unchecked { color: var(--muted); background: var(--paper); }
+.edition.is-unchecked { border-top-color: var(--line); }
+.problems { margin: 0 0 12px; padding: 8px 12px 8px 28px; background: var(--bad-bg);
+            color: var(--bad); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }
+.files { border-collapse: collapse; width: 100%; max-width: 340px; margin: 0 0 10px; }
+.files td { padding: 4px 6px 4px 0; border-bottom: 1px solid var(--line); }
+.files .size { text-align: right; color: var(--muted); font-variant-numeric: tabular-nums;
+               white-space: nowrap; }
+.files .mark { width: 1.5em; text-align: center; }
+span.ok, strong.ok { color: var(--ok); } span.bad, strong.bad { color: var(--bad); }
+.notes { margin: 0 0 10px; padding-left: 18px; color: var(--muted); font-size: 13px; }
+.nofiles, .empty { color: var(--muted); }
+a { color: #1f5fbf; text-decoration: none; } a:hover { text-decoration: underline; }
+.preview a { font-weight: 600; }
+@media (max-width: 640px) {
+  header, main { padding-left: 16px; padding-right: 16px; }
+  .editions { grid-template-columns: 1fr; } .edition { flex-direction: column; }
+}
+</style>
+</head>
+'''
+
+#: Only when served (``render.py serve``): reload when a rebuild finished.
+_REFRESH = '''<script>
+(function () {
+  var url = STATUS_URL, seen = null;
+  function poll() {
+    fetch(url, {cache: 'no-store'}).then(function (r) { return r.json(); })
+      .then(function (s) {
+        if (seen !== null && s.version !== seen) { location.reload(); return; }
+        seen = s.version; setTimeout(poll, 1000);
+      }, function () { setTimeout(poll, 2000); });
+  }
+  poll();
+})();
+</script>
+'''

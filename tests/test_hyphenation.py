@@ -1,0 +1,236 @@
+"""Kazakh and Kyrgyz hyphenation: the rules' examples, the patterns against the rules, WeasyPrint."""
+
+# The word lists are tests/data/hyphenation-kk.txt and -ky.txt, each example
+# with its source. The dictionaries are remade and checked with
+# .venv/bin/python tools/make-hyphenation.py.
+
+import html
+import importlib.util
+import logging
+import re
+import subprocess
+from pathlib import Path
+
+import pyphen
+import pytest
+
+from bindery import hyphenation
+from bindery.hyphenation import breaks, dictionary_path, is_abbreviation
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / 'data'
+SEEDS = Path(__file__).resolve().parent / 'fixtures' / 'seeds'
+SEED = {'kk': SEEDS / '000_66f7a2c93d37a244.txt', 'ky': SEEDS / '004_6346bdd40dba20a4.txt'}
+FONT = ROOT / 'fonts' / 'noto-serif' / 'NotoSerif-Regular.ttf'
+LANGS = ('kk', 'ky')
+#: The hyphen WeasyPrint puts at a line end when the font has it.
+HYPHEN = '\u2010'
+#: The letters of a word, Cyrillic or Latin.
+WORD = re.compile(r'[^\W\d_]+')
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('make_hyphenation',
+                                                  ROOT / 'tools' / 'make-hyphenation.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TOOL = _load_tool()
+
+
+def word_list(lang):
+    """``[(line number, word, expected points)]`` of the test list of ``lang``."""
+    entries = []
+    path = DATA / f'hyphenation-{lang}.txt'
+    for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+        marked = line.split('#', 1)[0].strip()
+        if marked:
+            pieces = marked.split('-')
+            points = [sum(map(len, pieces[:index])) for index in range(1, len(pieces))]
+            entries.append((number, ''.join(pieces), points))
+    return entries
+
+
+def seed_words(lang):
+    return sorted(set(WORD.findall(SEED[lang].read_text(encoding='utf-8'))))
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_rules_give_the_listed_breaks(lang):
+    wrong = [f'hyphenation-{lang}.txt:{number}: {word}: expected {points}, '
+             f'rules give {breaks(word, lang)}'
+             for number, word, points in word_list(lang) if breaks(word, lang) != points]
+    assert not wrong, '\n'.join(wrong)
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_word_lists_cover_the_booklets(lang):
+    listed = {word for _, word, _ in word_list(lang)}
+    missing = [word for word in seed_words(lang)
+               if hyphenation.kinds(word.lower(), lang) is not None and word not in listed]
+    assert not missing
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_dictionary_is_up_to_date(lang):
+    text = dictionary_path(lang).read_text(encoding='utf-8')
+    assert text == TOOL.dictionary_text(lang), 'run tools/make-hyphenation.py'
+    assert text.splitlines()[:3] == ['UTF-8', 'LEFTHYPHENMIN 2', 'RIGHTHYPHENMIN 2']
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_patterns_agree_with_rules_on_every_short_word(lang):
+    # Each letter of SAMPLE_LETTERS stands for a class the patterns were
+    # expanded over, so these words reach every pattern family.
+    words = TOOL.sample_words(5)
+    assert TOOL.mismatches(lang, dictionary_path(lang), words) == []
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_patterns_agree_with_rules_on_listed_and_booklet_words(lang):
+    words = {word.lower() for _, word, _ in word_list(lang)} | {
+        word.lower() for word in seed_words(lang)}
+    assert TOOL.mismatches(lang, dictionary_path(lang), words) == []
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_registered_language_hyphenates_as_the_rules(lang):
+    hyphenation.register()
+    hyphenation.register()  # twice is harmless
+    dictionary = pyphen.Pyphen(lang=lang)  # what WeasyPrint asks for, left = right = 2
+    words = [word for _, word, _ in word_list(lang)] + seed_words(lang)
+    wrong = [(word, breaks(word, lang), dictionary.positions(word)) for word in words
+             if hyphenation.kinds(word.lower(), lang) is not None
+             and dictionary.positions(word) != breaks(word, lang)]
+    assert not wrong
+
+
+@pytest.mark.parametrize('code, lang', [('kk', 'kk'), ('kk-KZ', 'kk'), ('KK_kz', 'kk'),
+                                        ('kk-Cyrl-KZ', 'kk'), ('ky', 'ky'), ('ky-KG', 'ky')])
+def test_weasyprint_finds_our_dictionary_for(code, lang):
+    hyphenation.register()
+    found = pyphen.language_fallback(code)  # as weasyprint.text.line_break does
+    assert pyphen.LANGUAGES[found] == dictionary_path(lang)
+
+
+@pytest.mark.parametrize('word', ['СҚК', 'БАҚ', 'ЖОО', 'КАРПОУ', 'СССРдеги', 'ЖОЖдорго',
+                                  'ҚАЗАҚСТАНДАҒЫ', 'ҚазҰУ'])
+def test_abbreviations_are_never_broken(word):
+    hyphenation.register()
+    assert is_abbreviation(word)
+    for lang in LANGS:
+        assert breaks(word, lang) == []
+        assert pyphen.Pyphen(lang=lang, left=1, right=1).positions(word) == []
+    # The same letters in lower case are an ordinary word.
+    assert breaks('карпоу', 'ky') == [3]
+
+
+@pytest.mark.parametrize('word', ['350дөнүн', '1995жылы', 'COVIDтин', 'Stepтің'])
+def test_words_with_digits_or_latin_letters_are_never_broken(word):
+    # Patterns would break the Cyrillic end (350дө-нүн): a pattern sees only a
+    # few letters, so register() looks at the whole word.
+    hyphenation.register()
+    for lang in LANGS:
+        assert breaks(word, lang) == []
+        assert pyphen.Pyphen(lang=lang, left=1, right=1).positions(word) == []
+
+
+@pytest.mark.parametrize('lang, word', [('kk', 'төрт'), ('kk', 'жұрт'), ('kk', 'взвод'),
+                                        ('kk', 'пункт'), ('ky', 'суук'), ('ky', 'таан'),
+                                        ('ky', 'Кремль'), ('ky', 'тоо')])
+def test_one_syllable_words_are_never_broken(lang, word):
+    hyphenation.register()
+    assert breaks(word, lang) == []
+    assert pyphen.Pyphen(lang=lang, left=1, right=1).positions(word) == []
+
+
+# WeasyPrint: a narrow justified column, then the line ends read back from the PDF.
+
+def _paragraphs(lang):
+    """The seed's prose, without its Markdown marks: long words, abbreviations."""
+    text = SEED[lang].read_text(encoding='utf-8')
+    text = re.sub(r'[#*\\$]', ' ', text)
+    return [' '.join(block.split()) for block in re.split(r'\n\s*\n', text)
+            if len(block.split()) > 8]
+
+
+def _render(lang, paragraphs, tmp_path):
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    hyphenation.register()
+    body = ''.join(f'<p>{html.escape(paragraph)}</p>' for paragraph in paragraphs)
+    page = f'''<html lang="{lang}"><head><style>
+      @font-face {{ font-family: Serif; src: url('{FONT.as_uri()}'); }}
+      @page {{ size: 80mm 600mm; margin: 5mm; }}
+      p {{ font-family: Serif; font-size: 9pt; width: 32mm; text-align: justify;
+          hyphens: auto; margin: 0 0 3mm; }}
+    </style></head><body>{body}</body></html>'''
+    fonts = FontConfiguration()
+    target = tmp_path / f'{lang}.pdf'
+    HTML(string=page, base_url=str(ROOT)).write_pdf(target, font_config=fonts)
+    done = subprocess.run(['pdftotext', '-raw', '-enc', 'UTF-8', str(target), '-'],
+                          capture_output=True, check=True)
+    return done.stdout.decode('utf-8')
+
+
+def _hyphenated_words(text):
+    """``(word, points)`` for each word WeasyPrint hyphenated at line ends; a
+    long word may run over three lines."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    found, pieces = [], None
+    for line in lines:
+        words = WORD.findall(line)
+        if pieces is not None:
+            assert words and line.startswith(words[0]), f'no word goes on: {line!r}'
+            pieces.append(words[0])
+            if len(words) == 1 and line.endswith(HYPHEN):
+                continue
+            points = [sum(map(len, pieces[:index])) for index in range(1, len(pieces))]
+            found.append((''.join(pieces), points))
+            pieces = None
+        if line.endswith(HYPHEN):
+            pieces = [words[-1]]
+    return found
+
+
+@pytest.fixture
+def quiet_weasyprint(caplog):
+    """Fail on any warning WeasyPrint logs (a missing font, a CSS mistake)."""
+    with caplog.at_level(logging.WARNING, logger='weasyprint'):
+        yield
+    assert not caplog.records, [record.getMessage() for record in caplog.records]
+
+
+@pytest.mark.parametrize('lang', LANGS)
+def test_weasyprint_breaks_lines_only_where_the_rules_allow(lang, tmp_path, quiet_weasyprint):
+    paragraphs = _paragraphs(lang)
+    text = _render(lang, paragraphs, tmp_path)
+    source_words = set(WORD.findall(' '.join(paragraphs)))
+    hyphenated = _hyphenated_words(text)
+    assert len(hyphenated) >= 15, 'the column should force many hyphenated line ends'
+    wrong = []
+    for word, points in hyphenated:
+        assert word in source_words, f'{word} {points}: not a word of the text'
+        if not set(points) <= set(breaks(word, lang)):
+            wrong.append(f'{word} {points}: the rules allow only {breaks(word, lang)}')
+    assert not wrong, '\n'.join(wrong)
+    # U+2010 only ever ends a line: nothing else in the text puts one there.
+    assert all(line.rstrip().endswith(HYPHEN) for line in text.splitlines() if HYPHEN in line)
+
+
+@pytest.mark.parametrize('lang, words', [
+    ('kk', 'СҚК БАҚ АҚШ ЖОО ҚАЗАҚСТАНДАҒЫ КАРПОУЛАРДЫҢ төрт жұрт взвод пункт'),
+    ('ky', 'КАРПОУ СССРдеги ЖОЖдорго АКШ КЫРГЫЗСТАНДАГЫ суук таан Кремль тоо'),
+])
+def test_weasyprint_keeps_abbreviations_and_one_syllable_words_whole(
+        lang, words, tmp_path, quiet_weasyprint):
+    # Each word repeated with long words around it, in a column narrower than
+    # the abbreviations: any break would have to be inside one of them.
+    filler = {'kk': 'мемлекеттік', 'ky': 'мамлекеттик'}[lang]
+    paragraph = ' '.join(f'{filler} {word}' for word in words.split() * 4)
+    text = _render(lang, [paragraph], tmp_path)
+    for word, points in _hyphenated_words(text):
+        assert word == filler, f'{word} broken at {points}'
