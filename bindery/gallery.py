@@ -28,6 +28,7 @@ FILES = (
     ('screen', '-screen.pdf', 'Screen PDF'),
     ('imposed', '-imposed.pdf', 'Imposed PDF'),
     ('cover', '-cover.png', 'Cover PNG'),
+    ('handoff', '-handoff.zip', 'Hand-off bundle (zip)'),
     ('preflight', '-preflight.json', 'Preflight report'),
 )
 #: Width of a thumbnail in pixels: twice its width on the page, for sharp
