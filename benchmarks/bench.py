@@ -1,13 +1,23 @@
-"""Time a full build against the floor: the same HTML rendered by bare WeasyPrint.
+"""How long people wait on the build, each figure as a ratio measured in the same run.
 
     .venv/bin/python benchmarks/bench.py [--runs 5]
 
-Prints medians and their ratio, each measured in the same run: machines here are
-noisy, so only ratios and medians mean anything. Not a test: nothing fails.
+Machines here are noisy: only medians and ratios mean anything. Not a test:
+nothing fails; the targets are printed beside the ratios.
+
+- full build ÷ floor: ``render.py --force -j1`` (every output of every edition)
+  against the same editions' HTML rendered to PDF by bare WeasyPrint in one
+  process;
+- no-op rebuild ÷ ``python -c "import weasyprint"``;
+- a one-fact edit ÷ one cold edition (``--force`` of that edition alone);
+- ``-j2`` ÷ ``-j1`` (full builds);
+- peak memory of a worker (the largest resident set of the build's children).
 """
 
 import argparse
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -19,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bindery import fonts, layouts, manifest, pdf, pipeline  # noqa: E402
+
+PYTHON = sys.executable
+FACT = 'data/kazakhstan/kk.yaml'
 
 
 def standalone_html(booklet, layout, country, lang):
@@ -33,44 +46,93 @@ def standalone_html(booklet, layout, country, lang):
     return html.replace('</head>', styles + '</head>', 1)
 
 
-def timed(command, runs):
+FLOOR = '''
+import sys, weasyprint
+for path in sys.argv[1:]:
+    weasyprint.HTML(path).write_pdf(path + '.pdf')
+'''
+
+
+def timed(command, runs, cwd=ROOT, before=None):
+    """The median wall time of ``command`` over ``runs``, and the runs."""
     times = []
     for _ in range(runs):
+        if before:
+            before()
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(command, check=True, capture_output=True, cwd=cwd)
         times.append(time.perf_counter() - started)
     return statistics.median(times), times
+
+
+def line(label, value, target=None, unit=''):
+    mark = '' if target is None else f'   (target ≤ {target}{unit}: ' + (
+        'met)' if value <= target else 'NOT met)')
+    print(f'{label:44} {value:8.2f}{unit}{mark}')
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=5)
-    args = parser.parse_args()
-    python = sys.executable
+    runs = parser.parse_args().runs
+    os.environ['SOURCE_DATE_EPOCH'] = '1700000000'
     booklet = manifest.load_booklets(ROOT)[0][0]
     layout = layouts.load_layout(ROOT, booklet.layout)
     with tempfile.TemporaryDirectory() as temp:
-        os.environ['SOURCE_DATE_EPOCH'] = '1700000000'
-        full, full_runs = timed([python, 'render.py', '-j1', '--out', temp], args.runs)
-        bare_commands = []
+        temp = Path(temp)
+        # A copy of the project, so that the edit below never touches the real one.
+        project = temp / 'project'
+        for name in ('data', 'layouts', 'booklets', 'fonts', 'profiles', 'hyphenation',
+                     'bindery', 'render.py', 'requirements.txt'):
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / name)
+        build = [PYTHON, 'render.py', '--out', str(temp / 'out')]
+
+        htmls = []
         for country, lang in booklet.editions:
-            html = Path(temp, f'{country}-{lang}.html')
-            html.write_text(standalone_html(booklet, layout, country, lang), encoding='utf-8')
-            bare_commands.append([python, '-m', 'weasyprint', str(html), str(html) + '.pdf'])
-        bare = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            for command in bare_commands:
-                subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
-            bare.append(time.perf_counter() - started)
-        bare_median = statistics.median(bare)
+            path = temp / f'{country}-{lang}.html'
+            path.write_text(standalone_html(booklet, layout, country, lang), encoding='utf-8')
+            htmls.append(str(path))
+        floor, floor_runs = timed([PYTHON, '-c', FLOOR, *htmls], runs)
+        full, full_runs = timed(build + ['--force', '-j1'], runs, project)
+        full2, full2_runs = timed(build + ['--force', '-j2'], runs, project)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run(build + ['--force', '-j2'], check=True, capture_output=True,
+                       cwd=project)
+        peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        noop, noop_runs = timed(build, runs, project)
+        importing, _ = timed([PYTHON, '-c', 'import weasyprint'], runs)
+        cold, _ = timed(build + ['--force', 'kazakhstan/kk'], runs, project)
+
+        fact_file = project / FACT
+        original = fact_file.read_text(encoding='utf-8')
+        edits = iter(range(10 ** 6))
+
+        def edit_one_fact():
+            text = original.replace('300-ден астам түлек', f'300-ден астам түлек {next(edits)}')
+            fact_file.write_text(text, encoding='utf-8')
+        edit, edit_runs = timed(build, runs, project, before=edit_one_fact)
+
     editions = len(booklet.editions)
-    print(f'editions: {editions}, runs: {args.runs}')
-    print(f'python render.py -j1 (all outputs): median {full:.2f} s  '
-          f'[{", ".join(f"{t:.2f}" for t in full_runs)}]')
-    print(f'bare weasyprint, one process per edition: median {bare_median:.2f} s  '
-          f'[{", ".join(f"{t:.2f}" for t in bare)}]')
-    print(f'ratio full build / bare WeasyPrint: {full / bare_median:.2f}')
+    print(f'{editions} editions, medians of {runs} runs; every output (print, screen, '
+          'imposed, cover, hand-off, preflight)')
+    line('full build -j1 (s)', full)
+    line('floor: bare WeasyPrint, one process (s)', floor)
+    line('  full build ÷ floor', full / floor, 1.3)
+    line('no-op rebuild (s)', noop)
+    line('python -c "import weasyprint" (s)', importing)
+    line('  no-op ÷ import weasyprint', noop / importing, 0.5)
+    line('one-fact edit (s)', edit)
+    line('one cold edition (s)', cold)
+    line('  one-fact edit ÷ one cold edition', edit / cold, 1.2)
+    line('full build -j2 (s)', full2)
+    line('  -j2 ÷ -j1', full2 / full, 0.65)
+    line('peak memory of a worker (MB)', peak_mb, 200, ' MB')
+    print('runs (s): full -j1 ' + ', '.join(f'{t:.2f}' for t in full_runs)
+          + '; -j2 ' + ', '.join(f'{t:.2f}' for t in full2_runs)
+          + '; floor ' + ', '.join(f'{t:.2f}' for t in floor_runs)
+          + '; no-op ' + ', '.join(f'{t:.2f}' for t in noop_runs)
+          + '; edit ' + ', '.join(f'{t:.2f}' for t in edit_runs))
 
 
 if __name__ == '__main__':

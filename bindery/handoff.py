@@ -285,7 +285,7 @@ def _write_zip(target, entries):
                 info.external_attr = 0o100644 << 16
                 stored = Path(arcname).suffix.lower() in _STORED
                 info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                archive.writestr(info, entries[arcname], compresslevel=None if stored else 9)
+                archive.writestr(info, entries[arcname], compresslevel=None if stored else 6)
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException:
