@@ -52,7 +52,7 @@ def gaps_in(pdf_path, pages):
         for chars in rows:
             if abs(edge - chars[-1][1]) > 1.5:  # a paragraph's last line: not justified
                 continue
-            for (l1, r1, _, _), (l2, r2, _, _) in zip(chars, chars[1:]):
+            for (_, r1, _, _), (l2, _, _, _) in zip(chars, chars[1:]):
                 if l2 - r1 > 1.2:  # more than tracking: a word space
                     gaps.append(l2 - r1)
     document.close()

@@ -309,7 +309,7 @@ def _files_table(out_dir, card):
         mark = ''
         if isinstance(findings, list) and findings:
             bad = sum(not f.get('ok') for f in findings if isinstance(f, dict))
-            mark = (f'<span class="ok" title="preflight passed">✓</span>' if not bad
+            mark = ('<span class="ok" title="preflight passed">✓</span>' if not bad
                     else f'<span class="bad" title="{bad} failed">✗</span>')
         rows.append(f'<tr><td><a href="{_href(path, out_dir)}">{escape(label)}</a></td>'
                     f'<td class="size">{escape(size)}</td><td class="mark">{mark}</td></tr>\n')

@@ -6,7 +6,6 @@ other editions are built. Workers import WeasyPrint once each.
 """
 
 import multiprocessing
-import os
 import resource
 import signal
 from concurrent.futures import ProcessPoolExecutor
