@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -269,7 +270,12 @@ def _booklet_name(booklet):
 
 
 def _read(path):
+    """The bytes of a regular file, or None. Anything else (a named pipe, a
+    device) is never opened: reading it could block the build forever; the
+    build itself then refuses it by name."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return b'<not a regular file>'
         return Path(path).read_bytes()
     except OSError:
         return None

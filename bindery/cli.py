@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import __version__, cache, report
-from .editions import unbuildable, up_to_date
+from .editions import remove_leftovers, unbuildable, up_to_date
 from .errors import BookletError, SourceErrors, UsageError
 from .layouts import load_layout
 from .manifest import load_booklets
@@ -110,6 +110,8 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     found before building (broken booklet and layout files) and a result per
     edition, in order."""
     work, layouts, problems = _load(root, targets)
+    for folder in {Path(out, booklet.name) for booklet, _, _ in work}:
+        remove_leftovers(folder)  # of a build that was killed
     stamps = cache.Stamps(out)
     results, tasks = [], []
     for booklet, country, lang in work:

@@ -1,6 +1,8 @@
 """What an edition's build made: where its outputs go, and the result of building it."""
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,3 +64,34 @@ def up_to_date(booklet, country, lang, out):
             pages = 0
     return Result(booklet.name, name, ok=True, pages=pages, fresh=True,
                   files={key: str(path) for key, path in paths.items()})
+
+
+_TEMP_NAME = re.compile(r'\..+\.(\d+)\.[^.]+')
+
+
+def remove_leftovers(folder):
+    """Delete the temporary files in ``folder`` of builds that were killed: their
+    names say which process made them, and that process is gone."""
+    if not folder.is_dir():
+        return
+    for temp in folder.glob('.*'):
+        match = _TEMP_NAME.fullmatch(temp.name)
+        if not match:
+            continue
+        if not _alive(int(match.group(1))):
+            temp.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    """Whether process ``pid`` still runs (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's, or not a process id: leave its files alone
+    try:
+        with open(f'/proc/{pid}/stat', encoding='ascii', errors='replace') as stat:
+            return stat.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True

@@ -2,6 +2,7 @@
 
 import io
 import mimetypes
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -28,8 +29,16 @@ class ProjectFetcher(URLFetcher):
         self.roots = [Path(root).resolve() for root in roots]
         self.project = Path(project).resolve()
         self.log = []
+        self.refused = []  # every refusal, also those WeasyPrint swallows (inside SVG)
 
     def fetch(self, url, headers=None):
+        try:
+            return self._fetch(url)
+        except RefusedResource as exc:
+            self.refused.append(str(exc))
+            raise
+
+    def _fetch(self, url):
         parts = urlsplit(url)
         if parts.scheme != 'file' or parts.netloc not in ('', 'localhost'):
             raise RefusedResource(f'{_short(url)}: only files inside the project may be '
@@ -46,6 +55,9 @@ class ProjectFetcher(URLFetcher):
         body = path.read_bytes()
         if mime.startswith('image/') and mime != 'image/svg+xml':
             _check_image(body, shown)
+        elif mime == 'image/svg+xml' and b'<!ENTITY' in body:
+            raise RefusedResource(f'{shown}: SVG with entity declarations (<!ENTITY>): '
+                                  'refused, as they can expand without bound')
         return URLFetcherResponse(path.as_uri(), body, headers={'Content-Type': mime})
 
     def _shown_roots(self):
@@ -58,19 +70,36 @@ MAX_PIXELS = 40_000_000
 
 
 def _check_image(body, shown):
-    """Refuse a picture too large to decode, reading only its header."""
+    """Refuse a picture too large to decode (reading only its header), or damaged."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(body)) as image:  # reads the header, decodes nothing
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        with warnings.catch_warnings():  # our limit, not Pillow's, says no
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                with Image.open(io.BytesIO(body)) as image:  # the header; nothing decoded
+                    width, height = image.size
+                    image.verify()  # the structure (chunks, checksums), still no pixels
+            finally:
+                Image.MAX_IMAGE_PIXELS = limit
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise RefusedResource(f'{shown}: not a picture WeasyPrint can read ({exc})') from None
-    except Image.DecompressionBombError:
-        width = height = MAX_PIXELS  # Pillow's own limit tripped first
     if width * height > MAX_PIXELS:
-        raise RefusedResource(f'{shown}: {width} × {height} pixels is more than '
+        raise RefusedResource(f'{shown}: {width:,} × {height:,} pixels is more than '
                               f'{MAX_PIXELS // 1_000_000} million; scale the picture down')
+    # Its size is sane: decoding it all is cheap, and finds a damaged picture.
+    # WeasyPrint tells Pillow to load truncated pictures (as grey): not here.
+    from PIL import ImageFile
+
+    truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        with Image.open(io.BytesIO(body)) as image:
+            image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise RefusedResource(f'{shown}: a damaged picture ({exc})') from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
 
 def _short(url):

@@ -20,6 +20,15 @@ def _cmap(path):
         font.close()
 
 
+def unreadable(path):
+    """Why the font file at ``path`` cannot be used, or None when it can."""
+    try:
+        _cmap(str(path))
+    except Exception as exc:  # fontTools raises many kinds for a file that is no font
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def font_face_css(layout, root):
     """``@font-face`` rules for every face the layout declares, by file URL."""
     rules = []

@@ -1,10 +1,12 @@
 """Find a layout folder, check what it declares, and render an edition to HTML with Jinja."""
 
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import fonts, yamlsource
@@ -95,9 +97,17 @@ def load_layout(root, name):
     for i, sheet in enumerate(spec['stylesheets']):
         if not (folder / sheet).is_file():
             errors.append(source.error(('stylesheets', i), f'{sheet} is not in {folder.name}/'))
+    fonts_folder = Path(root, 'fonts').resolve()
     for i, face in enumerate(spec['fonts']):
-        if not Path(root, 'fonts', face['file']).is_file():
+        path = Path(root, 'fonts', face['file'])
+        if not path.resolve().is_relative_to(fonts_folder):
+            errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} leads "
+                                       'outside fonts/ (a link?): fonts must be in fonts/'))
+        elif not path.is_file():
             errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} is missing"))
+        elif problem := fonts.unreadable(path):
+            errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} is not "
+                                       f'a font fontTools can read ({problem})'))
     if not errors:
         errors += fonts.check_renderer_characters(spec['fonts'], root, source)
     if spec['pages'] % 4:
@@ -146,11 +156,26 @@ def environment(layout):
 
 
 def render_html(layout, context):
-    """The edition's HTML: the layout's template filled with ``context``."""
+    """The edition's HTML: the layout's template filled with ``context``.
+
+    Any failure of the template (a syntax error, the sandbox refusing unsafe
+    access, a range too big, runaway recursion) is a :class:`RenderError` naming
+    the template file and line.
+    """
+    name = layout.spec['template']
     try:
-        template = environment(layout).get_template(layout.spec['template'])
-        return template.render(context)
-    except TemplateError as exc:
-        where = f'layouts/{layout.name}/{getattr(exc, "filename", None) or ""}'
-        line = getattr(exc, 'lineno', None)
-        raise RenderError(f'{where}:{line or 1}: template: {exc}') from None
+        return environment(layout).get_template(name).render(context)
+    except Exception as exc:  # a layout is outside code: whatever it does is its error
+        filename = getattr(exc, 'filename', None) or name
+        line = getattr(exc, 'lineno', None) or _template_line(exc, filename)
+        where = f'layouts/{layout.name}/{Path(filename).name}:{line or 1}'
+        kind = 'unsafe' if isinstance(exc, SecurityError) else type(exc).__name__
+        raise RenderError(f'{where}: template: {kind}: {exc}') from None
+
+
+def _template_line(exc, filename):
+    """The template line an exception came from (Jinja maps its frames to them)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(Path(filename).name):
+            return frame.lineno
+    return None

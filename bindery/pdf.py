@@ -66,9 +66,16 @@ class _Collect(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages = []
+        self.errors = []
 
     def emit(self, record):
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        self.messages.append(message)
+        # A picture WeasyPrint could not load or draw is left out of the page
+        # with a log line (an error or a mere warning): it fails the edition.
+        if record.levelno >= logging.ERROR or message.startswith(('Failed to load',
+                                                                   'Failed to render')):
+            self.errors.append(message)
 
 
 @contextmanager
@@ -78,7 +85,7 @@ def _collect_warnings():
     logger.addHandler(handler)
     propagate, logger.propagate = logger.propagate, False
     try:
-        yield handler.messages
+        yield handler
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
@@ -126,7 +133,7 @@ class Renderer:
         """Lay out the HTML with the extra ``stylesheets``; return it and its warnings."""
         import weasyprint
 
-        with _collect_warnings() as warnings:
+        with _collect_warnings() as log:
             try:
                 sheets = [self._sheet(text) for text in stylesheets]
                 document = weasyprint.HTML(
@@ -135,8 +142,14 @@ class Renderer:
                         stylesheets=sheets, font_config=self.font_config)
             except RefusedResource as exc:
                 raise RenderError(f'resource refused: {exc}') from None
+        # WeasyPrint reports a picture it could not load, or a refusal met inside
+        # an SVG, as a log line and draws nothing: here that fails the edition.
+        if self.fetcher.refused:
+            raise RenderError(f'resource refused: {self.fetcher.refused[0]}')
+        if log.errors:
+            raise RenderError('; '.join(dict.fromkeys(log.errors)))
         _refuse_attachments(document)
-        return document, warnings
+        return document, log.messages
 
 
 def check_placement(document, pages):
@@ -204,26 +217,60 @@ def justify_css(document, limit_mm):
 
 
 def _clipped(document):
-    """Lines that stick out below the page area: text a fixed-size box cut off."""
-    from weasyprint.formatting_structure.boxes import LineBox, MarginBox
+    """Text that sticks out of the page area, below it or to the right of its
+    column: what a fixed-size box cut off, or a word too long for its measure."""
+    from weasyprint.formatting_structure.boxes import BlockContainerBox, LineBox, MarginBox
 
     problems = []
     for number, page in enumerate(document.pages, 1):
         box = page._page_box
         bottom = box.content_box_y() + box.height
-        lines = (line for child in box.children if not isinstance(child, MarginBox)
-                 for line in child.descendants())
-        for line in lines:
-            if isinstance(line, LineBox) and line.position_y + line.height > bottom + 1:
-                over = (line.position_y + line.height - bottom) * PX_TO_MM
-                problems.append((number, f'page {number}: text runs {over:.1f} mm past the '
-                                         'bottom of the page area and is cut off'))
-                break
+        page_right = box.content_box_x() + box.width
+        blocks = [block for child in box.children if not isinstance(child, MarginBox)
+                  for block in child.descendants() if isinstance(block, BlockContainerBox)]
+        below = wide = None
+        for block in blocks:
+            # A flex item grows to fit an unbreakable word: the page is the limit.
+            edge = min(block.content_box_x() + block.width, page_right)
+            for line in block.children:
+                if not isinstance(line, LineBox):
+                    continue
+                if below is None and line.position_y + line.height > bottom + 1:
+                    below = (line.position_y + line.height - bottom) * PX_TO_MM
+                right = max((child.position_x + child.margin_width()
+                             for child in line.children), default=edge)
+                if wide is None and right > edge + 1:
+                    wide = ((right - edge) * PX_TO_MM, _fact_of(line, page))
+        if below is not None:
+            problems.append((number, f'page {number}: text runs {below:.1f} mm past the '
+                                     'bottom of the page area and is cut off'))
+        if wide is not None:
+            problems.append((number, f'page {number}: {wide[1]}a line runs {wide[0]:.1f} '
+                                     'mm past the right edge of its column (a word too long '
+                                     'to break?)'))
     return problems
 
 
-def write_pdf(document, target, output, identifier):
-    """Write ``document`` as the PDF of ``output`` to ``target``; return warnings."""
-    with _collect_warnings() as warnings:
+def _fact_of(line, page):
+    """``fact 6: `` for a line inside the sixth fact, else nothing."""
+    for box in page._page_box.descendants():
+        element = getattr(box, 'element', None)
+        if (element is not None and box.element_tag == 'article'
+                and str(element.get('id', '')).startswith('fact-')
+                and line in box.descendants()):
+            return element.get('id').replace('-', ' ') + ': '
+    return ''
+
+
+def write_pdf(document, target, output, identifier, fetcher):
+    """Write ``document`` as the PDF of ``output`` to ``target``; return warnings.
+
+    SVG pictures are drawn, and what they link to fetched, only now: a refusal
+    met then fails the edition too."""
+    with _collect_warnings() as log:
         document.write_pdf(target, pdf_identifier=identifier, **OUTPUTS[output].options)
-    return warnings
+    if fetcher.refused:
+        raise RenderError(f'resource refused: {fetcher.refused[0]}')
+    if log.errors:
+        raise RenderError('; '.join(dict.fromkeys(log.errors)))
+    return log.messages

@@ -131,6 +131,10 @@ def build_date(root):
 def _staged(paths, scratch=()):
     """Temporary files beside each final path, renamed into place only on success.
 
+    Their names start with a dot, the final name and the builder's process id,
+    so that a later build can tell the leftovers of a killed one (see
+    :func:`editions.remove_leftovers`) from the files of a build running beside it.
+
     ``scratch`` names files the work needs but nobody asked for (the screen PDF
     of a cover, the print PDF of an imposition): they are deleted at the end.
     """
@@ -138,7 +142,8 @@ def _staged(paths, scratch=()):
     try:
         for name, path in paths.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+            handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.{os.getpid()}.',
+                                            dir=path.parent)
             os.close(handle)
             staged[name] = Path(temp)
         yield staged
@@ -237,7 +242,7 @@ def _render(root, booklet, layout, edition, context, paths, result):
             if problems:
                 raise RenderError('; '.join(message for _, message in problems))
             result.pages = len(document.pages)
-            warnings = pdf.write_pdf(document, staged[output], output, identifier)
+            warnings = pdf.write_pdf(document, staged[output], output, identifier, fetcher)
             result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
             if pdf.OUTPUTS[output].finisher:
                 pdf.OUTPUTS[output].finisher(staged[output], job)

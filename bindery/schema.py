@@ -265,7 +265,9 @@ EDITION = Record('A language file: data/<country>/<lang>.yaml.', {
     'facts_kicker': Text('A line set above the facts title.', max_length=160,
                          required=False, default=None),
     'facts_title': Text('The heading of the facts.', max_length=80),
+    # How many facts is the layout's rule (content.load_edition), which says so
+    # in its own words; the schema only bounds the list.
     'facts': ListOf('The facts, in order.', Record('A fact.', {
         'text': PARAGRAPH,
-    }), max_items=50),
+    }), min_items=0, max_items=500),
 })

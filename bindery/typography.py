@@ -122,7 +122,7 @@ def _quotes(text, lang):
             out.append(char)
             continue
         before = text[index - 1] if index else ' '
-        opening = char in '«„' or (char in '"“' and (before.isspace() or before in '([{'
+        opening = char in '«„' or (char in '"“' and (before.isspace() or before in '([{=/'
                                                     or index == 0))
         if char in '»”':
             opening = False

@@ -5,6 +5,8 @@ then fails its own edition, with a message saying which limit it hit, while the
 other editions are built. Workers import WeasyPrint once each.
 """
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import resource
 import signal
@@ -29,7 +31,19 @@ class _TimeLimit(BaseException):
 
 def _start_worker(memory):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    _die_with_parent()
     import weasyprint  # noqa: F401  (once per worker, not once per edition)
+
+
+def _die_with_parent():
+    """On Linux, have the kernel kill this worker when the build that started it is
+    killed (kill -9 leaves no orphan finishing an edition nobody waits for; the
+    next build then removes its temporary files)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the orphan finishes its edition, then exits
 
 
 def _on_alarm(signum, frame):
@@ -54,36 +68,51 @@ def _build_limited(task, seconds):
     except MemoryError:
         return _failed(task, f'needed more than {MEMORY_LIMIT // 1024 ** 3} GB of memory '
                              'and was stopped: a huge picture, or thousands of pages?')
+    except Exception as exc:  # a bug: it fails this edition, not the run
+        return _failed(task, f'internal error ({type(exc).__name__}: {exc}): a bug in '
+                             'bindery, please report it with this line')
     finally:
         signal.alarm(0)
 
 
 def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT):
     """Build every task (the arguments of :func:`build_edition`) in ``jobs`` workers;
-    call ``advance(result)`` as each finishes; return the results in task order."""
+    call ``advance(result)`` as each finishes; return the results in task order.
+
+    A worker stuck past the time limit is killed and its edition fails. A worker
+    that dies (the system's out-of-memory killer) breaks the pool without saying
+    which edition killed it: the rest are then built one worker at a time, so
+    the one that kills its worker again is the one that fails.
+    """
     results = {}
     pending = list(range(len(tasks)))
     context = multiprocessing.get_context('fork')
+    isolate = False
     while pending:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+        with ProcessPoolExecutor(max_workers=1 if isolate else jobs, mp_context=context,
                                  initializer=_start_worker, initargs=(memory,)) as pool:
             futures = {index: pool.submit(_build_limited, tasks[index], seconds)
                        for index in pending}
-            stuck = None
             for index in pending:
+                broken = False
                 try:
-                    results[index] = futures[index].result(timeout=seconds + GRACE)
+                    result = futures[index].result(timeout=seconds + GRACE)
                 except FutureTimeout:
-                    stuck = index
-                    results[index] = _failed(tasks[index], f'did not finish in {seconds} s '
-                                                           'and its worker was killed')
-                except BrokenProcessPool:
-                    results[index] = _failed(tasks[index], 'its worker died (killed by '
-                                                           'the system: out of memory?)')
-                advance(results[index])
-                if stuck is not None:
+                    result = _failed(tasks[index], f'did not finish in {seconds} s and its '
+                                                   'worker was killed')
                     for process in list(pool._processes.values()):
                         process.kill()  # the pool cannot cancel a running task
-                    break
+                    broken = True
+                except BrokenProcessPool:
+                    if not isolate:
+                        isolate = True
+                        break  # build what is left one at a time
+                    result = _failed(tasks[index], 'its worker died (killed by the '
+                                                   'system: out of memory?)')
+                    broken = True
+                results[index] = result
+                advance(result)
+                if broken:
+                    break  # a new pool for the rest
             pending = [index for index in pending if index not in results]
     return [results[index] for index in range(len(tasks))]

@@ -20,10 +20,22 @@ from .errors import SourceError, SourceErrors
 #: Content files are a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
 
-#: Characters refused in any value: C0/C1 controls (tab and newline aside), bidi
-#: embeddings, overrides and isolates, and Unicode noncharacters.
+#: Characters refused anywhere in a file: C0/C1 controls (tab and newline
+#: aside), the Unicode line and paragraph separators (YAML would count them as
+#: line breaks), bidi embeddings, overrides and isolates, and noncharacters.
 FORBIDDEN = re.compile(
-    '[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]')
+    '[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069'
+    '\ufdd0-\ufdef\ufffe\uffff'
+    + ''.join(chr(plane * 0x10000 + 0xfffe) + chr(plane * 0x10000 + 0xffff)
+              for plane in range(1, 17)) + ']')
+#: The same, and lone surrogates, in a value as parsed (escapes such as "\ud800"
+#: can write what the file's bytes cannot).
+FORBIDDEN_VALUE = re.compile(FORBIDDEN.pattern[:-1] + '\ud800-\udfff]')
+#: Stands in for a refused character while YAML parses the file: private use,
+#: printable for PyYAML, one code point, so every offset stays where it was.
+_STAND_IN = '\ue000'
+#: Deeper than this, a content file is a mistake or an attack (a recursion bomb).
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -47,18 +59,34 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
         yaml.composer.Composer.__init__(self)
         yaml.resolver.BaseResolver.__init__(self)
 
+    depth = 0
+
     def compose_node(self, parent, index):
+        """Compose as PyYAML does, but leave aliases unexpanded (an :class:`_Alias`
+        node, so no alias bomb can grow) and note each node's anchor; both are
+        refused later, where the key path of the value is known."""
         event = self.peek_event()
         if isinstance(event, AliasEvent):
-            raise _Refused(event.start_mark, 'aliases (*name) are not allowed in content')
-        if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)):
-            if event.anchor is not None:
-                raise _Refused(
-                    event.start_mark, 'anchors (&name) are not allowed in content')
-            if event.tag not in (None, '!'):
-                raise _Refused(
-                    event.start_mark, f'tags ({event.tag}) are not allowed in content')
-        return super().compose_node(parent, index)
+            self.get_event()
+            return _Alias(event.anchor, event.start_mark, event.end_mark)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(event.start_mark, f'nested more than {MAX_DEPTH} levels deep')
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        node.anchor = getattr(event, 'anchor', None)
+        node.anchor_mark = event.start_mark
+        node.written_tag = getattr(event, 'tag', None)  # None unless a tag was written
+        return node
+
+
+class _Alias(ScalarNode):
+    """Where an alias (``*name``) was written; it is never expanded."""
+
+    def __init__(self, anchor, start_mark, end_mark):
+        super().__init__('alias', anchor, start_mark, end_mark)
 
 
 class _Refused(Exception):
@@ -79,6 +107,7 @@ class Source:
     data: object
     values: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)
+    refused: list = field(default_factory=list)  # offsets of refused characters
 
     def mark(self, path, at_key=False):
         """The mark of a value (or of its key), falling back to its nearest parent."""
@@ -96,9 +125,8 @@ class Source:
     def char_error(self, path, char, message):
         """A :class:`SourceError` at the first ``char`` written inside the value."""
         mark = self.mark(path)
-        index = self.text.find(char, mark.start, max(mark.end, mark.start + 1))
-        line, col = _line_col(self.text, index if index >= 0 else mark.start)
-        return SourceError(self.path, line, col, keypath(path), message)
+        index = find_char(self.text, mark.start, max(mark.end, mark.start + 1), char)
+        return SourceError(self.path, *_line_col(self.text, index), keypath(path), message)
 
 
 def keypath(path):
@@ -108,6 +136,26 @@ def keypath(path):
         out += f'[{part + 1}]' if isinstance(part, int) else (
             f'.{part}' if out else str(part))
     return out
+
+
+_ESCAPES = {'\x00': ['\\0'], '\x07': ['\\a'], '\x08': ['\\b'], '\x0b': ['\\v'],
+            '\x0c': ['\\f'], '\x1b': ['\\e'], '\x85': ['\\N'], '\u00a0': ['\\_'],
+            '\u2028': ['\\L'], '\u2029': ['\\P']}
+
+
+def find_char(text, start, end, char):
+    """Where ``char`` was written in ``text[start:end]``: itself, or the escape
+    (``\\u202e``, ``\\0``…) that made it in a double-quoted scalar; else ``start``."""
+    index = text.find(char, start, end)
+    if index >= 0:
+        return index
+    code = ord(char)
+    forms = [f'\\U{code:08x}', f'\\u{code:04x}'] + (
+        [f'\\x{code:02x}'] if code < 0x100 else []) + _ESCAPES.get(char, [])
+    span = text[start:end].lower()
+    found = [span.find(form.lower()) for form in forms]
+    found = [i for i in found if i >= 0]
+    return start + min(found) if found else start
 
 
 def _line_col(text, index):
@@ -143,19 +191,23 @@ def loads(raw, shown):
         good = raw[:exc.start].decode('utf-8')
         raise fail(len(good), f'not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save '
                               'the file as UTF-8', good + ' ')
-    if match := FORBIDDEN.search(text):
-        char = match.group()
-        raise fail(match.start(), f'character U+{ord(char):04X} is not allowed in '
-                                  'content (a control, bidi or noncharacter)', text)
+    text = text.replace('\r\n', '\n')  # a file saved on Windows is still fine
+    refused = {match.start(): match.group() for match in FORBIDDEN.finditer(text)}
 
-    loader = _Loader(text)
+    loader = _Loader(FORBIDDEN.sub(_STAND_IN, text))  # parse; refuse per value below
     try:
         node = loader.get_single_node()
     except _Refused as exc:
         raise fail(exc.mark.index, exc.message, text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or 'invalid YAML'
+        if refused:  # a refused character (a stray line break, say) is the real problem
+            raise SourceErrors([SourceError(shown, *_line_col(text, index), '', _refusal(char))
+                                for index, char in sorted(refused.items())]) from None
+        mark, problem = exc.problem_mark or exc.context_mark, exc.problem or 'invalid YAML'
+        if exc.context_mark and (mark is None or mark.index >= len(text.rstrip())):
+            # Ran off the end of the file: what was left open is where it began
+            # (an unclosed quote, bracket or block).
+            mark, problem = exc.context_mark, f'{problem} {exc.context} that starts here'
         raise fail(mark.index if mark else 0, f'YAML syntax: {problem}', text)
     except yaml.YAMLError as exc:  # a ReaderError: a character YAML cannot carry
         raise fail(getattr(exc, 'position', 0), f'YAML: {exc}', text)
@@ -164,9 +216,13 @@ def loads(raw, shown):
     if node is None:
         raise fail(0, 'file is empty', text)
 
-    source = Source(shown, text, None)
+    source = Source(shown, text, None, refused=sorted(refused))
     errors = []
     source.data = _convert(node, (), source, errors)
+    reported = {(error.line, error.col) for error in errors}
+    for index, char in sorted(refused.items()):  # in a comment or a key
+        if _line_col(text, index) not in reported:
+            errors.append(SourceError(shown, *_line_col(text, index), '', _refusal(char)))
     if errors:
         raise SourceErrors(errors)
     return source
@@ -177,10 +233,39 @@ def _mark(node):
                 node.start_mark.index, node.end_mark.index)
 
 
+def _refusal(char):
+    return (f'character U+{ord(char):04X} is not allowed in content (a control, line '
+            'separator, bidi override, surrogate or noncharacter)')
+
+
 def _convert(node, path, source, errors):
     source.values[path] = _mark(node)
+    if isinstance(node, _Alias):
+        errors.append(source.error(path, f'aliases (*{node.value}) are not allowed in '
+                                         'content: write the text out'))
+        return None
+    if getattr(node, 'anchor', None) is not None:
+        line, col = _line_col(source.text, node.anchor_mark.index)
+        errors.append(SourceError(source.path, line, col, keypath(path),
+                                  f'anchors (&{node.anchor}) are not allowed in content'))
+        return None
+    if getattr(node, 'written_tag', None) not in (None, '!'):
+        errors.append(source.error(path, f'tags ({node.written_tag}) are not allowed in '
+                                         'content'))
+        return None
     if isinstance(node, ScalarNode):
-        return node.value
+        value, start, end = node.value, node.start_mark.index, node.end_mark.index
+        raw = [i for i in source.refused if start <= i < end]
+        if raw:  # a refused character written as itself
+            errors.append(SourceError(source.path, *_line_col(source.text, raw[0]),
+                                      keypath(path), _refusal(source.text[raw[0]])))
+            return None
+        if match := FORBIDDEN_VALUE.search(value):  # written as an escape
+            index = find_char(source.text, start, end, match.group())
+            errors.append(SourceError(source.path, *_line_col(source.text, index),
+                                      keypath(path), _refusal(match.group())))
+            return None
+        return value
     if isinstance(node, SequenceNode):
         return [_convert(item, path + (i,), source, errors)
                 for i, item in enumerate(node.value)]

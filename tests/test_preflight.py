@@ -69,7 +69,7 @@ def test_a_72_ppi_picture_fails_print(project, tmp_path):
     """A 142 px picture placed 50 mm wide is 72 ppi: too coarse for offset."""
     project.write('layouts/nine-facts/logo.png', png(142, 14))
     project.replace(HTML, '<h2 class="intro-title">',
-                    '<img src="logo.png" style="width: 50mm; height: 5mm">\n'
+                    '<img src="logo.png" alt="logo" style="width: 50mm; height: 5mm">\n'
                     '  <h2 class="intro-title">')
     run, paths = build_kk(project, tmp_path)
     lines = assert_failed_with(run, paths, 'image-resolution')
