@@ -9,7 +9,6 @@ from pathlib import Path
 from . import __version__, cache, report
 from .editions import remove_leftovers, unbuildable, up_to_date
 from .errors import BookletError, SourceErrors, UsageError
-from .layouts import load_layout
 from .manifest import load_booklets
 
 # The pipeline and its workers load WeasyPrint: they are imported only when an
@@ -65,27 +64,35 @@ def select(booklets, targets):
     return chosen
 
 
-def _load(root, targets):
-    """The work: ``(booklet, country, lang)`` triples, the layouts that loaded, and
-    the errors of the booklets and layouts that did not (their editions fail alone)."""
+def _select(root, targets):
+    """The work, ``(booklet, country, lang)`` triples, and the broken booklet files."""
     booklets, errors = load_booklets(root)
     if not booklets and not errors:
         raise UsageError('no booklets in booklets/: add one, e.g. booklets/nine-facts.yaml')
-    work = select(booklets, targets)
-    layouts = {}
-    for name in sorted({b.layout for b, _, _ in work}):
+    return select(booklets, targets), [str(error) for error in errors]
+
+
+def _load_layouts(root, names):
+    """The layouts that load, and the errors of those that do not (their editions
+    fail alone)."""
+    from .layouts import load_layout  # Jinja and fontTools: only when there is work
+
+    layouts, errors = {}, []
+    for name in sorted(names):
         try:
             layouts[name] = load_layout(root, name)
         except SourceErrors as exc:
-            errors += exc.errors
-    return work, layouts, [str(error) for error in errors]
+            errors += [str(error) for error in exc.errors]
+    return layouts, errors
 
 
 def run_check(root, targets):
     """Validate every selected edition; return the exit code."""
     from .pipeline import check_edition
 
-    work, layouts, problems = _load(root, targets)
+    work, problems = _select(root, targets)
+    layouts, broken = _load_layouts(root, {booklet.layout for booklet, _, _ in work})
+    problems += broken
     seen = set(problems)
     for booklet, country, lang in work:
         if booklet.layout not in layouts:
@@ -108,26 +115,35 @@ def run_check(root, targets):
 def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     """Build every selected edition that is not up to date; return the problems
     found before building (broken booklet and layout files) and a result per
-    edition, in order."""
-    work, layouts, problems = _load(root, targets)
+    edition, in order.
+
+    Whether an edition is up to date is decided from fingerprints alone, before
+    any layout is loaded: a build with nothing to do loads no layout, font or
+    renderer.
+    """
+    work, problems = _select(root, targets)
     for folder in {Path(out, booklet.name) for booklet, _, _ in work}:
         remove_leftovers(folder)  # of a build that was killed
     stamps = cache.Stamps(out)
-    results, tasks = [], []
+    results, todo = [], []
     for booklet, country, lang in work:
         key = cache.edition_key(booklet, country, lang)
-        if booklet.layout not in layouts:
-            results.append(unbuildable(booklet, country, lang, out))
-            stamps.forget(key)
-            continue
-        layout = layouts[booklet.layout]
-        stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang,
-                                  fonts=[face['file'] for face in layout.spec['fonts']])
+        stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang)
         if not force and stamps.is_fresh(key, stamp):
             results.append(up_to_date(booklet, country, lang, out))
             continue
         results.append(None)
-        tasks.append((len(results) - 1, key, stamp, (root, booklet, layout, country, lang, out)))
+        todo.append((len(results) - 1, key, stamp, booklet, country, lang))
+    layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _ in todo})
+    problems += broken
+    tasks = []
+    for index, key, stamp, booklet, country, lang in todo:
+        if booklet.layout in layouts:
+            tasks.append((index, key, stamp,
+                          (root, booklet, layouts[booklet.layout], country, lang, out)))
+        else:
+            results[index] = unbuildable(booklet, country, lang, out)
+            stamps.forget(key)
     if tasks:
         from . import workers
 
@@ -186,9 +202,11 @@ def main(argv=None):
         started = time.perf_counter()
         problems, results = run_build(root, args.out, args.targets, args.jobs,
                                       args.time_limit, args.force)
-        from .gallery import write_gallery
+        if not all(result.fresh for result in results) or not Path(
+                args.out, 'index.html').is_file():
+            from .gallery import write_gallery
 
-        write_gallery(Path(args.out), results)
+            write_gallery(Path(args.out), results)
         report.print_problems(problems)
         code = report.summary(results, time.perf_counter() - started)
         return report.EXIT_FAILED if problems else code
