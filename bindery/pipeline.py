@@ -67,7 +67,7 @@ def make_context(edition, layout):
                                layout.spec['fact_pages'])
     pages = [[facts[i] for i in group] for group in pages]
     return {
-        'lang': lang, 'edition': data,
+        'lang': lang, 'edition': data, 'written': edition.data,
         'strings': typography.typeset_all(layout.strings[lang], lang),
         'figures': figures, 'grants_total': grants_total, 'facts': facts,
         'fact_pages': pages, 'years': country['anniversary'] - country['founded'],
