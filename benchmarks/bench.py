@@ -6,8 +6,8 @@ Machines here are noisy: only medians and ratios mean anything. Not a test:
 nothing fails; the targets are printed beside the ratios.
 
 - full build ÷ floor: ``render.py --force -j1`` (every output of every edition)
-  against the same editions' HTML rendered to PDF by bare WeasyPrint in one
-  process;
+  against the same editions' print and screen HTML rendered to PDF by bare
+  WeasyPrint in one process;
 - no-op rebuild ÷ ``python -c "import weasyprint"``;
 - a one-fact edit ÷ one cold edition (``--force`` of that edition alone);
 - ``-j2`` ÷ ``-j1`` (full builds);
@@ -34,14 +34,16 @@ PYTHON = sys.executable
 FACT = 'data/kazakhstan/kk.yaml'
 
 
-def standalone_html(booklet, layout, country, lang):
-    """The print HTML of an edition with its generated CSS inlined, for bare WeasyPrint."""
+def standalone_html(booklet, layout, country, lang, output='print'):
+    """The HTML of an edition's ``output`` with its generated CSS inlined, for bare
+    WeasyPrint."""
     edition, context = pipeline.check_edition(ROOT, booklet, layout, country, lang)
     context = dict(context, created=None, stylesheets=[
         (layout.folder / name).as_uri() for name in layout.spec['stylesheets']])
     html = layouts.render_html(layout, context)
-    generated = [fonts.font_face_css(layout, ROOT), layout.colors_css('cmyk'),
-                 pdf.page_css(booklet, 'print')]
+    generated = [fonts.font_face_css(layout, ROOT),
+                 layout.colors_css(pdf.OUTPUTS[output].color_model),
+                 pdf.page_css(booklet, output)]
     styles = ''.join(f'<style>{css}</style>' for css in generated)
     return html.replace('</head>', styles + '</head>', 1)
 
@@ -88,11 +90,13 @@ def main():
             (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / name)
         build = [PYTHON, 'render.py', '--out', str(temp / 'out')]
 
-        htmls = []
+        htmls = []  # both PDFs the build lays out: the print and the screen HTML
         for country, lang in booklet.editions:
-            path = temp / f'{country}-{lang}.html'
-            path.write_text(standalone_html(booklet, layout, country, lang), encoding='utf-8')
-            htmls.append(str(path))
+            for output in ('print', 'screen'):
+                path = temp / f'{country}-{lang}-{output}.html'
+                path.write_text(standalone_html(booklet, layout, country, lang, output),
+                                encoding='utf-8')
+                htmls.append(str(path))
         floor, floor_runs = timed([PYTHON, '-c', FLOOR, *htmls], runs)
         full, full_runs = timed(build + ['--force', '-j1'], runs, project)
         full2, full2_runs = timed(build + ['--force', '-j2'], runs, project)
@@ -117,7 +121,7 @@ def main():
     print(f'{editions} editions, medians of {runs} runs; every output (print, screen, '
           'imposed, cover, hand-off, preflight)')
     line('full build -j1 (s)', full)
-    line('floor: bare WeasyPrint, one process (s)', floor)
+    line('floor: bare WeasyPrint, print + screen HTML (s)', floor)
     line('  full build ÷ floor', full / floor, 1.3)
     line('no-op rebuild (s)', noop)
     line('python -c "import weasyprint" (s)', importing)
