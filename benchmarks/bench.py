@@ -42,8 +42,8 @@ def standalone_html(booklet, layout, country, lang, output='print'):
         (layout.folder / name).as_uri() for name in layout.spec['stylesheets']])
     html = layouts.render_html(layout, context)
     generated = [fonts.font_face_css(layout, ROOT),
-                 layout.colors_css(pdf.OUTPUTS[output].color_model),
-                 pdf.page_css(booklet, output)]
+                 layout.colors_css('cmyk' if output == 'print' else 'rgb'),
+                 pdf.page_css(booklet, bleed=output == 'print')]
     styles = ''.join(f'<style>{css}</style>' for css in generated)
     return html.replace('</head>', styles + '</head>', 1)
 

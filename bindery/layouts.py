@@ -82,6 +82,16 @@ class Layout:
                 lines.append(f"  --{name}: {color['rgb']};")
         return ':root {\n' + '\n'.join(lines) + '\n}\n'
 
+    def screen_colors(self):
+        """``{CMYK: RGB}`` as fractions: what each print colour becomes on screen
+        (the first colour declared wins when two share their CMYK)."""
+        table = {}
+        for color in self.spec['colors'].values():
+            rgb = color['rgb'].lstrip('#')
+            table.setdefault(tuple(value / 100 for value in color['cmyk']),
+                             tuple(int(rgb[i:i + 2], 16) / 255 for i in (0, 2, 4)))
+        return table
+
 
 def load_layout(root, name):
     """Load ``layouts/<name>``: its layout.yaml and its strings for every language."""

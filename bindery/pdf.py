@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import hyphenation, marks, pdfx
+from . import hyphenation, marks, pdfx, screen
 from .errors import RenderError
 from .fetcher import RefusedResource
 
@@ -22,6 +22,11 @@ def finish_print(path, job):
         document.save(path, **pdfx.SAVE_OPTIONS)
 
 
+def finish_screen(path, job):
+    """Make the screen PDF at ``path``, written from the print layout, RGB and trimmed."""
+    screen.finish(path, job.screen_colors, pdfx.PROFILE)
+
+
 @dataclass(frozen=True)
 class Job:
     """What a finisher needs to know of the edition it finishes."""
@@ -32,34 +37,32 @@ class Job:
     bleed_mm: object
     slug: str
     slug_font: Path
+    screen_colors: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Output:
-    """How one PDF output differs: colour model, bleed, WeasyPrint options, finisher."""
+    """How one PDF output is written from the edition's layout, and finished."""
 
-    color_model: str
-    bleed: bool
     options: dict = field(default_factory=dict)
     finisher: object = None
 
 
-#: The PDF outputs, as data. ``print`` keeps the bleed and CMYK colours and is
-#: finished as PDF/X-4 with marks; ``screen`` is trimmed, RGB, tagged for
-#: accessibility and compressed harder.
+#: The PDF outputs, as data. Both are written from one layout, made with the
+#: print's CMYK colours and bleed: ``print`` is finished as PDF/X-4 with marks;
+#: ``screen`` is tagged for accessibility, then recoloured in RGB and trimmed.
 OUTPUTS = {
-    'print': Output('cmyk', bleed=True, options={'pdf_version': '1.6'},
-                    finisher=finish_print),
-    'screen': Output('rgb', bleed=False, options={
-        'pdf_version': '1.7', 'pdf_tags': True, 'optimize_images': True}),
+    'print': Output(options={'pdf_version': '1.6'}, finisher=finish_print),
+    'screen': Output(options={'pdf_version': '1.7', 'pdf_tags': True,
+                              'optimize_images': True}, finisher=finish_screen),
 }
 
 
-def page_css(booklet, output):
-    """The ``@page`` size and bleed of ``booklet`` for ``output``."""
-    bleed = f'{booklet.bleed_mm}mm' if OUTPUTS[output].bleed else '0'
+def page_css(booklet, bleed=True):
+    """The ``@page`` size of ``booklet``, with its bleed unless ``bleed`` is false."""
+    size = f'{booklet.bleed_mm}mm' if bleed else '0'
     return (f'@page {{ size: {booklet.width_mm}mm {booklet.height_mm}mm; '
-            f'bleed: {bleed}; }}\n')
+            f'bleed: {size}; }}\n')
 
 
 class _Collect(logging.Handler):

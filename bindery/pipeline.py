@@ -198,11 +198,13 @@ def _render(root, booklet, layout, edition, context, paths, result):
     renderer = pdf.Renderer(html, base_url, fetcher)
     extra_css = []
 
-    def lay_out(output, scales):
-        sheets = [font_css, layout.colors_css(pdf.OUTPUTS[output].color_model),
-                  pdf.page_css(booklet, output), copyfit.css(scales), *extra_css]
+    # One layout makes both PDFs: CMYK with bleed, as print needs; the screen
+    # PDF is recoloured and trimmed after it is written (see screen.py).
+    def lay_out(scales):
+        sheets = [font_css, layout.colors_css('cmyk'), pdf.page_css(booklet),
+                  copyfit.css(scales), *extra_css]
         document, warnings = renderer.render(sheets)
-        result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
+        result.warnings += [f'{edition.name}: {w}' for w in warnings]
         return document, pdf.check_placement(document, layout.spec['pages'])
 
     # What has to be made: the outputs asked for, and the PDFs they are made from.
@@ -218,30 +220,28 @@ def _render(root, booklet, layout, edition, context, paths, result):
     if not pdf_outputs:
         return _write_report(paths, {}, edition, booklet, result)
 
-    first = pdf_outputs[0]
-    scales, laid_out = copyfit.fit(lambda scales: lay_out(first, scales),
-                                   copyfit.targets(layout.spec['copyfit']))
+    scales, (document, problems) = copyfit.fit(lay_out,
+                                               copyfit.targets(layout.spec['copyfit']))
     for name, scale in scales.items():
         result.notes.append(f'{edition.name}: copyfit {name} at {scale.normalize()} × '
                             'the layout\'s sizes')
     limit = layout.spec['justify_max_mm']
-    if limit and not laid_out[1]:
-        extra_css.append(pdf.justify_css(laid_out[0], limit))
-        laid_out = lay_out(first, scales)
-    documents = {first: laid_out}
+    if limit and not problems:
+        extra_css.append(pdf.justify_css(document, limit))
+        document, problems = lay_out(scales)
+    if problems:
+        raise RenderError('; '.join(message for _, message in problems))
+    result.pages = len(document.pages)
 
     job = pdf.Job(title=f"{edition.data['title']}: {edition.data['facts_title']}",
                   lang=edition.lang, created=created, bleed_mm=booklet.bleed_mm,
                   slug=f'{booklet.name} · {edition.name} · print · {created[:10]} · '
                        'page {page}/{pages}',
-                  slug_font=Path(root, 'fonts', layout.spec['fonts'][-1]['file']))
+                  slug_font=Path(root, 'fonts', layout.spec['fonts'][-1]['file']),
+                  screen_colors=layout.screen_colors())
     findings = {}
     with _staged(needed, scratch) as staged:
         for output in pdf_outputs:
-            document, problems = documents.get(output) or lay_out(output, scales)
-            if problems:
-                raise RenderError('; '.join(message for _, message in problems))
-            result.pages = len(document.pages)
             warnings = pdf.write_pdf(document, staged[output], output, identifier, fetcher)
             result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
             if pdf.OUTPUTS[output].finisher:
@@ -260,7 +260,7 @@ def _render(root, booklet, layout, edition, context, paths, result):
                 staged['handoff'], name=edition.name, html=html,
                 pdfs={'print': staged['print'], 'screen': staged['screen']},
                 stylesheets={'fonts.css': font_css, 'colors.css': layout.colors_css('cmyk'),
-                             'page.css': pdf.page_css(booklet, 'print'),
+                             'page.css': pdf.page_css(booklet),
                              'copyfit.css': copyfit.css(scales),
                              **({'justify.css': extra_css[0]} if extra_css else {})},
                 layout_folder=layout.folder,
