@@ -1,6 +1,7 @@
 """Render an edition's HTML with WeasyPrint into the PDF of each output, and check the pages."""
 
 import logging
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,30 +193,57 @@ def check_placement(document, pages):
     return problems
 
 
-def justify_css(document, limit_mm):
-    """Rules sharing out the room left on each page marked ``data-justify``.
+def justify(document, limit_mm):
+    """Share out the room left on each page marked ``data-justify``, in place;
+    return the CSS that would lay the pages out so.
 
     For every such section, the space between its last line and the foot of
-    the page area, divided by its ``data-gap`` elements (at most ``limit_mm``
-    each), becomes the custom property ``--gap-share`` of that page's section.
+    the page area is divided between its ``data-gap`` elements, at most
+    ``limit_mm`` each. Each gap's margins above and below grow by half its
+    share, so what follows a gap moves down: that is a move of the laid-out
+    boxes, not a new layout, since no line changes. The CSS (the custom
+    property ``--gap-share`` of each page's section) goes into the hand-off,
+    where a designer's WeasyPrint lays the pages out the same.
     """
+    from weasyprint.anchors import gather_anchors
+
     rules = []
     for page in document.pages:
         box = page._page_box
         bottom = box.content_box_y() + box.height
+        moved = False
         for section in box.descendants():
             element = getattr(section, 'element', None)
             if (element is None or section.element_tag != 'section'
                     or 'data-justify' not in element.attrib):
                 continue
-            gaps = sum(1 for child in element.iter() if 'data-gap' in child.attrib)
-            free = (bottom - (section.content_box_y() + section.height)) * PX_TO_MM
-            if gaps and free > 0:
-                # A hair less than the room: rounding must not push the last
-                # fact, which never splits, onto a page of its own.
-                share = max(0.0, min(free / gaps, float(limit_mm)) - 0.25)
-                rules.append(f'section[data-page="{element.get("data-page")}"] '
-                             f'{{ --gap-share: {share:.2f}mm; }}')
+            gaps = [child for child in section.children
+                    if getattr(child, 'element', None) is not None
+                    and 'data-gap' in child.element.attrib]
+            free = bottom - (section.content_box_y() + section.height)
+            if not gaps or free <= 0:
+                continue
+            # In whole hundredths of a mm, a hair short of the room: the
+            # hand-off's CSS must not push the last fact over when laid out anew.
+            share_mm = math.floor(min(free * PX_TO_MM / len(gaps), float(limit_mm)) * 100
+                                  - 1) / 100
+            if share_mm <= 0:
+                continue
+            share, shift = share_mm / PX_TO_MM, 0
+            for child in section.children:
+                child.translate(dy=shift)  # from its margin edge
+                if child in gaps:
+                    child.margin_top += share / 2
+                    child.margin_bottom += share / 2
+                    shift += share
+            section.height += shift
+            moved = True
+            rules.append(f'section[data-page="{element.get("data-page")}"] '
+                         f'{{ --gap-share: {share_mm:.2f}mm; }}')
+        if moved:  # links, anchors and bookmarks were gathered where boxes were
+            page.links, page.anchors, page.bookmarks = [], {}, []
+            page.forms = {None: []}
+            gather_anchors(box, page.anchors, page.links, page.bookmarks, page.forms)
     return '\n'.join(rules) + '\n'
 
 

@@ -227,8 +227,7 @@ def _render(root, booklet, layout, edition, context, paths, result):
                             'the layout\'s sizes')
     limit = layout.spec['justify_max_mm']
     if limit and not problems:
-        extra_css.append(pdf.justify_css(document, limit))
-        document, problems = lay_out(scales)
+        extra_css.append(pdf.justify(document, limit))
     if problems:
         raise RenderError('; '.join(message for _, message in problems))
     result.pages = len(document.pages)

@@ -7,14 +7,19 @@ read with fontTools.
 
 import json
 import re
+import subprocess
+from xml.etree import ElementTree
 from decimal import Decimal
 
 import pikepdf
 import pytest
+import yaml
 from fontTools.ttLib import TTFont
 from PIL import Image
 
 from conftest import ROOT, pdfium_pages
+
+MM_TO_PT = 72 / 25.4
 
 MM = Decimal(72) / Decimal('25.4')
 TRIM_MM = (Decimal(148), Decimal(210))  # A5 portrait
@@ -368,3 +373,39 @@ def test_cover_png(edition):
 def test_preflight_report_is_json_and_ok(edition):
     report = json.loads(edition.preflight.read_text(encoding='utf-8'))
     assert report.get('ok') is True, report
+
+
+# Vertical justification
+
+def _line_boxes(path, page):
+    """``(yMin, yMax, text)`` of each line poppler finds on ``page``, in pt from the top."""
+    done = subprocess.run(['pdftotext', '-bbox-layout', '-f', str(page), '-l', str(page),
+                           str(path), '-'], capture_output=True, check=True)
+    tree = ElementTree.fromstring(done.stdout)
+    return [(float(line.get('yMin')), float(line.get('yMax')),
+             ' '.join(word.text for word in line if word.tag.endswith('word')))
+            for line in tree.iter() if line.tag.endswith('}line')]
+
+
+def test_fact_pages_are_justified_vertically(edition):
+    """On each facts page the space between facts is shared out evenly, until the
+    last line ends at the foot of the page area (the same height on every such
+    page, clear of the folio) or each space has grown by the layout's most
+    (``justify_max_mm``)."""
+    limit_pt = yaml.safe_load((ROOT / 'layouts/nine-facts/layout.yaml').read_text(
+        encoding='utf-8'))['justify_max_mm'] * MM_TO_PT
+    pages = {}
+    for page in (4, 5, 6, 7):
+        lines = sorted(_line_boxes(edition.screen, page))
+        folio = [line for line in lines if line[2] == str(page)][-1:]  # not fact 6's numeral
+        body = [line for line in lines if line not in folio]
+        numerals = [line for line in body if line[2].isdigit() and line[1] - line[0] > 20]
+        spaces = [numeral[0] - max(bottom for _, bottom, _ in body if bottom <= numeral[0])
+                  for numeral in numerals[1:]]
+        bottom = max(bottom for _, bottom, _ in body)
+        assert folio and folio[0][0] > bottom + 5 * MM_TO_PT, (page, folio, bottom)
+        assert spaces and max(spaces) - min(spaces) < 1, (page, spaces)
+        pages[page] = bottom, min(spaces)
+    foot = max(bottom for bottom, _ in pages.values())
+    for page, (bottom, space) in pages.items():
+        assert bottom > foot - MM_TO_PT or space > limit_pt, (page, pages)
