@@ -185,62 +185,170 @@ def _scale(m):
     return abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
 
 
-def marks_on_page(page):
-    """What a page draws, read from its content: ``('text', size_pt, fill)`` for
-    each run of text (fill as ``(colour space, components)``) and
-    ``('image', name, ppi_x, ppi_y)`` for each picture, Form XObjects included."""
-    found = []
+#: Operators that fill or stroke the current path, and those that show text.
+_FILLS = {'f', 'F', 'f*', 'B', 'B*', 'b', 'b*'}
+_STROKES = {'S', 's', 'B', 'B*', 'b', 'b*'}
+_SHOWS = {'Tj', 'TJ', "'", '"'}
+#: Blend modes in which what is painted covers the backdrop or mixes with it.
+_NORMAL = {'/Normal', '/Compatible'}
+#: The colour a space starts with when ``cs`` or ``CS`` selects it.
+_INITIAL = {'/DeviceGray': (0.0,), '/DeviceCMYK': (0.0, 0.0, 0.0, 1.0)}
 
-    def walk(stream_owner, resources, matrix):
-        ctm, fill, size, text_matrix = matrix, ('/DeviceGray', (0.0,)), 0.0, None
-        stack = []
+
+@dataclass
+class PageReading:
+    """What a page draws, from :func:`read_page`."""
+
+    marks: list
+    ink: float  # the most total ink (percent) of any colour the page paints
+    unreadable: str | None = None  # why ``ink`` is no bound of the page's ink
+
+
+def _family(space):
+    return str(space[0]) if isinstance(space, pikepdf.Array) else str(space)
+
+
+def _is_cmyk(space):
+    """DeviceCMYK, or an ICC profile of four components (taken as CMYK)."""
+    family = _family(space)
+    return family == '/DeviceCMYK' or (family == '/ICCBased' and space[1].get('/N') == 4)
+
+
+def _total_ink(space, values):
+    """C+M+Y+K of a colour in percent, None unless it is CMYK or grey. Registration
+    colour (``/Separation /All``) is 0: it marks the trim outside the bleed."""
+    family = _family(space)
+    if _is_cmyk(space) and len(values) == 4:
+        return 100 * sum(min(max(value, 0.0), 1.0) for value in values)
+    if family == '/DeviceGray' and len(values) == 1:
+        return 100 * (1 - min(max(values[0], 0.0), 1.0))
+    if family == '/Separation' and str(space[1]) == '/All':
+        return 0.0
+    return None
+
+
+def read_page(page):
+    """What ``page`` draws, Form XObjects included: its marks, ``('text', size_pt,
+    fill)`` for each run of text (fill as ``(colour space, components)``) and
+    ``('image', name, ppi_x, ppi_y, components)`` for each picture; and the most
+    total ink of any colour it fills or strokes.
+
+    Painted opaque or with constant alpha, soft mask or anti-aliasing, in the Normal
+    blend mode without overprint, a spot ends up with the colour painted last or a mix
+    of it with what lay below; so the most ink of any colour painted bounds the
+    page's total ink, and is that ink where the colour lies solid. Images, shadings,
+    other blend modes, overprint, transfer functions, Type 3 glyphs, annotations,
+    groups blended in other colour spaces and colours other than CMYK and grey break
+    the bound: ``unreadable`` then says which.
+    """
+    marks, ink, unreadable = [], 0.0, []
+
+    def paint(colour):
+        nonlocal ink
+        total = _total_ink(*colour)
+        if total is None:
+            unreadable.append(f'colour space {_family(colour[0])}')
+        else:
+            ink = max(ink, total)
+
+    def walk(stream_owner, resources, state):
+        state, stack, text_matrix = dict(state), [], None
         spaces = resources.get('/ColorSpace', {})
         for operands, operator in pikepdf.parse_content_stream(stream_owner):
             op = str(operator)
             if op == 'q':
-                stack.append((ctm, fill))
+                stack.append(dict(state))
             elif op == 'Q' and stack:
-                ctm, fill = stack.pop()
+                state = stack.pop()
             elif op == 'cm':
-                ctm = _multiply(tuple(float(x) for x in operands), ctm)
-            elif op in ('cs', 'CS') and op == 'cs':
+                state['ctm'] = _multiply(tuple(float(x) for x in operands), state['ctm'])
+            elif op in ('cs', 'CS'):
                 name = str(operands[0])
-                space = spaces.get(name, name) if name.startswith('/') else name
-                fill = (str(space[0]) if isinstance(space, pikepdf.Array) else str(space), ())
-            elif op in ('sc', 'scn'):
-                fill = (fill[0], tuple(float(x) for x in operands
-                                       if not isinstance(x, pikepdf.Name)))
-            elif op == 'k':
-                fill = ('/DeviceCMYK', tuple(float(x) for x in operands))
-            elif op == 'g':
-                fill = ('/DeviceGray', tuple(float(x) for x in operands))
-            elif op == 'rg':
-                fill = ('/DeviceRGB', tuple(float(x) for x in operands))
+                space = spaces.get(name, name)
+                state['fill' if op == 'cs' else 'stroke'] = (
+                    space, _INITIAL.get(_family(space), (1.0,)))
+            elif op in ('sc', 'scn', 'SC', 'SCN'):
+                key = 'fill' if op.islower() else 'stroke'
+                state[key] = (state[key][0], tuple(float(x) for x in operands
+                                                   if not isinstance(x, pikepdf.Name)))
+            elif op in ('k', 'K', 'g', 'G', 'rg', 'RG'):
+                space = {'k': '/DeviceCMYK', 'g': '/DeviceGray', 'rg': '/DeviceRGB'}[op.lower()]
+                state['fill' if op.islower() else 'stroke'] = (
+                    space, tuple(float(x) for x in operands))
+            elif op == 'gs':
+                _check_state(resources.get('/ExtGState', {}).get(str(operands[0]), {}),
+                             unreadable)
             elif op == 'Tf':
-                size = float(operands[1])
+                state['size'] = float(operands[1])
+                font = resources.get('/Font', {}).get(str(operands[0]), {})
+                if font.get('/Subtype') == '/Type3':
+                    unreadable.append('a Type 3 font')
+            elif op == 'Tr':
+                state['mode'] = int(operands[0])
             elif op == 'Tm':
                 text_matrix = tuple(float(x) for x in operands)
-            elif op in ('Tj', 'TJ', "'", '"'):
-                matrix = _multiply(text_matrix or (1, 0, 0, 1, 0, 0), ctm)
-                found.append(('text', size * _scale(matrix), fill))
+            elif op in _SHOWS:
+                matrix = _multiply(text_matrix or (1, 0, 0, 1, 0, 0), state['ctm'])
+                marks.append(('text', state['size'] * _scale(matrix),
+                              (_family(state['fill'][0]), state['fill'][1])))
+                if state['mode'] in (0, 2, 4, 6):
+                    paint(state['fill'])
+                if state['mode'] in (1, 2, 5, 6):
+                    paint(state['stroke'])
+            elif op in _FILLS or op in _STROKES:
+                if op in _FILLS:
+                    paint(state['fill'])
+                if op in _STROKES:
+                    paint(state['stroke'])
+            elif op == 'sh':
+                unreadable.append('a shading')
+            elif op == 'INLINE IMAGE':
+                unreadable.append('an image')
             elif op == 'Do':
                 xobject = resources.get('/XObject', {}).get(str(operands[0]))
                 if xobject is None:
                     continue
+                ctm = state['ctm']
                 if xobject.get('/Subtype') == '/Image':
+                    unreadable.append('an image')
                     width_in = (ctm[0] ** 2 + ctm[1] ** 2) ** 0.5 / 72
                     height_in = (ctm[2] ** 2 + ctm[3] ** 2) ** 0.5 / 72
-                    found.append(('image', str(operands[0]),
+                    marks.append(('image', str(operands[0]),
                                   int(xobject.Width) / max(width_in, 1e-9),
                                   int(xobject.Height) / max(height_in, 1e-9),
                                   _components(xobject.get('/ColorSpace'))))
                 elif xobject.get('/Subtype') == '/Form':
+                    _check_group(xobject, unreadable)
                     form_matrix = tuple(float(x) for x in xobject.get('/Matrix', [1, 0, 0, 1, 0, 0]))
                     walk(xobject, xobject.get('/Resources', resources),
-                         _multiply(form_matrix, ctm))
+                         dict(state, ctm=_multiply(form_matrix, ctm)))
 
-    walk(page, page.resources, (1, 0, 0, 1, 0, 0))
-    return found
+    _check_group(page.obj, unreadable)
+    if any('/AP' in annotation for annotation in page.obj.get('/Annots', [])):
+        unreadable.append('an annotation')
+    black = ('/DeviceGray', (0.0,))
+    walk(page, page.resources, {'ctm': (1, 0, 0, 1, 0, 0), 'fill': black, 'stroke': black,
+                                'size': 0.0, 'mode': 0})
+    return PageReading(marks, ink, unreadable[0] if unreadable else None)
+
+
+def _check_state(state, unreadable):
+    """Note what in an ExtGState breaks the ink bound of :func:`read_page`."""
+    blend = state.get('/BM', '/Normal')
+    for mode in blend if isinstance(blend, pikepdf.Array) else [blend]:
+        if str(mode) not in _NORMAL:
+            unreadable.append(f'blend mode {mode}')
+    if state.get('/OP', False) or state.get('/op', False):
+        unreadable.append('overprint')
+    if '/TR' in state or str(state.get('/TR2', '/Default')) != '/Default':
+        unreadable.append('a transfer function')
+
+
+def _check_group(xobject, unreadable):
+    """Note a transparency group that blends in another colour space than CMYK."""
+    space = xobject.get('/Group', {}).get('/CS')
+    if space is not None and not _is_cmyk(space):
+        unreadable.append(f'a transparency group in {_family(space)}')
 
 
 def _components(space):
@@ -266,11 +374,12 @@ def _inks(fill):
     return [space.lstrip('/')]
 
 
-def check_marks(pdf):
-    """Small text on one plate only; pictures at print resolution."""
+def check_marks(readings):
+    """Small text on one plate only; pictures at print resolution (``readings`` of
+    :func:`read_page`, one a page)."""
     problems = []
-    for number, page in enumerate(pdf.pages, 1):
-        for mark in marks_on_page(page):
+    for number, reading in enumerate(readings, 1):
+        for mark in reading.marks:
             if mark[0] == 'text':
                 _, size, fill = mark
                 inks = _inks(fill)
@@ -296,8 +405,36 @@ def check_marks(pdf):
         f'no picture under {MIN_PPI} ppi')]
 
 
-def check_ink(path, dpi=50):
-    """Total ink (C+M+Y+K) per spot as Ghostscript separates the page, at most MAX_INK."""
+def check_ink(path, readings, dpi=50):
+    """Total ink (C+M+Y+K) per spot at most MAX_INK: the most of any colour a page paints
+    (see :func:`read_page`), or, where that is no bound, as Ghostscript separates the page."""
+    unread = [number for number, reading in enumerate(readings, 1) if reading.unreadable]
+    separated = dict(zip(unread, _separate(path, unread, dpi))) if unread else {}
+    problems, highest = [], 0.0
+    for number, reading in enumerate(readings, 1):
+        if reading.unreadable:
+            total, how = separated[number], ('as Ghostscript separates the page '
+                                             f'({reading.unreadable})')
+        else:
+            total, how = reading.ink, 'in a colour the page paints'
+        highest = max(highest, total)
+        if total > MAX_INK + 0.5:
+            problems.append(Finding('ink', False, f'{total:.0f}% total ink {how}; coated '
+                                    f'offset takes at most {MAX_INK}%: lighten the colour '
+                                    'or take C, M, Y out of its black', number))
+    how = "read from the pages' colours"
+    if unread:
+        pages = ', '.join(f'page {number} ({readings[number - 1].unreadable})'
+                          for number in unread)
+        how = (how + ' and ' if len(unread) < len(readings) else '') + (
+            f'as Ghostscript separates {pages}')
+    return problems or [Finding('ink', True, f'at most {highest:.0f}% total ink '
+                                f'(limit {MAX_INK}%), {how}')]
+
+
+def _separate(path, pages, dpi):
+    """The most total ink (percent) of any pixel of each of ``pages`` (numbers from 1),
+    as Ghostscript separates them within the TrimBox."""
     import subprocess
     import tempfile
 
@@ -306,22 +443,17 @@ def check_ink(path, dpi=50):
     with tempfile.TemporaryDirectory() as temp:
         subprocess.run(
             ['gs', '-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=tiff32nc',
-             f'-r{dpi}', '-dUseTrimBox', f'-sOutputFile={temp}/page-%03d.tif', str(path)],
+             f'-r{dpi}', '-dUseTrimBox', f'-sPageList={",".join(map(str, pages))}',
+             f'-sOutputFile={temp}/page-%03d.tif', str(path)],
             check=True, capture_output=True)
-        problems, highest = [], 0.0
-        for number, tiff in enumerate(sorted(Path(temp).glob('page-*.tif')), 1):
+        peaks = []
+        for tiff in sorted(Path(temp).glob('page-*.tif')):
             with Image.open(tiff) as image:
                 c, m, y, k = (band.convert('I') for band in image.split())
                 peak = ImageMath.lambda_eval(lambda a: a['c'] + a['m'] + a['y'] + a['k'],
                                              c=c, m=m, y=y, k=k).getextrema()[1]
-            total = peak / 255 * 100
-            highest = max(highest, total)
-            if total > MAX_INK + 0.5:
-                problems.append(Finding('ink', False, f'{total:.0f}% total ink; coated '
-                                        f'offset takes at most {MAX_INK}%: lighten the '
-                                        'colour or take C, M, Y out of its black', number))
-    return problems or [Finding('ink', True, f'at most {highest:.0f}% total ink '
-                                f'(limit {MAX_INK}%)')]
+            peaks.append(peak / 255 * 100)
+    return peaks
 
 
 def check_text(path, blocks):
@@ -398,9 +530,9 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         if output == 'print':
             findings += check_pdfx(pdf)
             findings += check_rgb(pdf)
-            findings += check_marks(pdf)
-    if output == 'print':
-        findings += check_ink(path)
+            readings = [read_page(page) for page in pdf.pages]
+            findings += check_marks(readings)
+            findings += check_ink(path, readings)
     findings += check_text(path, blocks)
     return findings
 

@@ -8,10 +8,14 @@ report in -preflight.json, and no PDF left at a final path.
 import json
 import re
 import struct
+import subprocess
 import zlib
 
+import pikepdf
 import pytest
+from PIL import Image
 
+from bindery import preflight
 from conftest import output_paths
 
 CSS = 'layouts/nine-facts/booklet.css'
@@ -120,3 +124,85 @@ def test_the_real_booklets_pass_with_a_report(built, output):
         if output == 'print':
             expected |= {'pdfx', 'colour', 'small-text', 'ink'}
         assert expected <= checks, checks
+
+
+def ghostscript_ink(path, tmp_path, dpi=50):
+    """The most C+M+Y+K (percent) of any pixel of each page, as Ghostscript separates
+    it within the TrimBox."""
+    subprocess.run(['gs', '-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=tiff32nc',
+                    f'-r{dpi}', '-dUseTrimBox', f'-sOutputFile={tmp_path}/page-%03d.tif',
+                    str(path)], check=True, capture_output=True)
+    peaks = []
+    for tiff in sorted(tmp_path.glob('page-*.tif')):
+        with Image.open(tiff) as image:
+            peaks.append(max(map(sum, image.get_flattened_data())) / 255 * 100)
+        tiff.unlink()
+    return peaks
+
+
+def read_pages(path):
+    with pikepdf.open(path) as pdf:
+        return [preflight.read_page(page) for page in pdf.pages]
+
+
+def test_ink_read_from_the_colours_is_what_ghostscript_separates(built, tmp_path):
+    """The shipped booklets' ink is read from their colours, and Ghostscript agrees."""
+    for edition in built.values():
+        readings = read_pages(edition.print)
+        assert [reading.unreadable for reading in readings] == [None] * len(readings)
+        separated = ghostscript_ink(edition.print, tmp_path)
+        assert len(separated) == len(readings)
+        for number, (reading, measured) in enumerate(zip(readings, separated), 1):
+            assert abs(reading.ink - measured) <= 1, (edition.lang, number, reading.ink,
+                                                      measured)
+        report = json.loads(edition.preflight.read_text(encoding='utf-8'))
+        ink = [finding for finding in report['outputs']['print'] if finding['check'] == 'ink']
+        assert ink[0]['ok'] and "read from the pages' colours" in ink[0]['message'], ink
+
+
+def one_page_pdf(path, content, resources):
+    """A 100 × 100 pt page (TrimBox the same) drawing ``content`` with the resource
+    dictionary that ``resources(pdf)`` makes."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(100, 100))
+    page = pdf.pages[0]
+    page.obj.TrimBox = [0, 0, 100, 100]
+    page.obj.Resources = resources(pdf)
+    page.obj.Contents = pdf.make_stream(content)
+    pdf.save(path)
+    return path
+
+
+@pytest.mark.parametrize('state, why', [
+    (pikepdf.Dictionary(BM=pikepdf.Name.Multiply), 'blend mode /Multiply'),
+    (pikepdf.Dictionary(OP=True, op=True, OPM=1), 'overprint'),
+], ids=['multiply', 'overprint'])
+def test_ink_that_only_rendering_shows_goes_to_ghostscript(tmp_path, state, why):
+    """90% K multiplied (or overprinted) onto a 270% background is 360% where they meet,
+    though no colour the page sets has more than 270%."""
+    path = one_page_pdf(tmp_path / 'page.pdf', b'0.9 0.9 0.9 0 k 0 0 100 100 re f '
+                        b'/S gs 0 0 0 0.9 k 20 20 60 60 re f',
+                        lambda pdf: pikepdf.Dictionary(ExtGState=pikepdf.Dictionary(S=state)))
+    readings = read_pages(path)
+    assert readings[0].ink == pytest.approx(270) and readings[0].unreadable == why
+    [finding] = preflight.check_ink(path, readings)
+    assert not finding.ok and finding.page == 1
+    assert re.match(r'3(59|60)% total ink as Ghostscript separates the page '
+                    rf'\({re.escape(why)}\);.* 300%', finding.message), finding.message
+
+
+def test_ink_of_a_picture_goes_to_ghostscript(tmp_path):
+    """A picture of 100/100/100/100 pixels sets no colour, but it is 400% ink."""
+    def resources(pdf):
+        image = pdf.make_stream(b'\xff' * 16, Type=pikepdf.Name.XObject,
+                                Subtype=pikepdf.Name.Image, Width=2, Height=2,
+                                ColorSpace=pikepdf.Name.DeviceCMYK, BitsPerComponent=8)
+        return pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im=image))
+
+    path = one_page_pdf(tmp_path / 'page.pdf', b'q 100 0 0 100 0 0 cm /Im Do Q', resources)
+    readings = read_pages(path)
+    assert readings[0].unreadable == 'an image'
+    [finding] = preflight.check_ink(path, readings)
+    assert not finding.ok and finding.page == 1
+    assert finding.message.startswith('400% total ink as Ghostscript separates the page '
+                                      '(an image)'), finding.message
