@@ -20,6 +20,7 @@ import re
 import stat
 import sys
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -134,11 +135,13 @@ class Stamps:
     Kept in ``<out>/.bindery-cache.json``::
 
         {"format": 1, "editions": {"nine-facts/kyrgyzstan/ky": {
-            "fingerprint": "…", "outputs": {"nine-facts/kyrgyzstan-ky-print.pdf": 412345, …}}}}
+            "fingerprint": "…", "outputs": {"nine-facts/kyrgyzstan-ky-print.pdf": 412345, …},
+            "copyfit": {"facts": "1.075", "intro": "1.05"}}}}
 
     Output paths are relative to the folder (so it can be moved) and map to
-    their size in bytes. A missing, unreadable or corrupt file counts as empty:
-    everything is then rebuilt, nothing fails. :meth:`record` and :meth:`forget`
+    their size in bytes; ``copyfit`` keeps the sizes copyfitting chose, where the
+    next build of the edition starts its search. A missing, unreadable or
+    corrupt file counts as empty: everything is then rebuilt, nothing fails. :meth:`record` and :meth:`forget`
     change this object only; :meth:`save` writes them, merged into what is on
     disk by then, under a lock, through a temporary file renamed into place, so
     two builds into one folder never leave a broken file and keep each other's
@@ -165,14 +168,27 @@ class Stamps:
                 return False
         return True
 
-    def record(self, key, fingerprint, outputs):
+    def copyfit(self, key, fingerprint):
+        """The copyfit scales ``key`` was last built with (``{text: Decimal}``, or
+        None), and whether they were found for ``fingerprint``."""
+        entry = self.editions.get(key) or {}
+        scales = entry.get('copyfit')
+        if not scales:
+            return None, False
+        return ({name: Decimal(value) for name, value in scales.items()},
+                entry['fingerprint'] == fingerprint)
+
+    def record(self, key, fingerprint, outputs, copyfit=None):
         """Note that ``key`` was built from ``fingerprint`` into the files ``outputs``
-        (paths, as the pipeline gives them); they must exist."""
+        (paths, as the pipeline gives them; they must exist), with the ``copyfit``
+        scales (``{text: '1.075'}``)."""
         files = {}
         for path in outputs:
             path = Path(path)
             files[self._name(path)] = path.stat().st_size
         entry = {'fingerprint': fingerprint, 'outputs': dict(sorted(files.items()))}
+        if copyfit:
+            entry['copyfit'] = dict(sorted(copyfit.items()))
         self.editions[key] = self._changes[key] = entry
 
     def forget(self, key):
@@ -236,7 +252,20 @@ def _load(path):
                 and all(isinstance(name, str) and type(size) is int
                         for name, size in entry['outputs'].items())):
             good[key] = {'fingerprint': entry['fingerprint'], 'outputs': entry['outputs']}
+            if _is_scales(entry.get('copyfit')):
+                good[key]['copyfit'] = entry['copyfit']
     return good
+
+
+def _is_scales(value):
+    """Whether ``value`` is a copyfit record, ``{text: '1.075'}``."""
+    if not isinstance(value, dict):
+        return False
+    try:
+        return all(isinstance(name, str) and Decimal(scale).is_finite()
+                   for name, scale in value.items())
+    except (TypeError, ArithmeticError):
+        return False
 
 
 class _locked:

@@ -134,13 +134,15 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             continue
         results.append(None)
         todo.append((len(results) - 1, key, stamp, booklet, country, lang))
+    # Copyfitting starts from the sizes the last build chose (see copyfit.fit).
     layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _ in todo})
     problems += broken
     tasks = []
     for index, key, stamp, booklet, country, lang in todo:
         if booklet.layout in layouts:
             tasks.append((index, key, stamp,
-                          (root, booklet, layouts[booklet.layout], country, lang, out)))
+                          (root, booklet, layouts[booklet.layout], country, lang, out,
+                           *stamps.copyfit(key, stamp))))
         else:
             results[index] = unbuildable(booklet, country, lang, out)
             stamps.forget(key)
@@ -153,7 +155,7 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
         for (index, key, stamp, _), result in zip(tasks, built):
             results[index] = result
             if result.ok:
-                stamps.record(key, stamp, result.files.values())
+                stamps.record(key, stamp, result.files.values(), result.copyfit)
             else:
                 stamps.forget(key)
     stamps.save()

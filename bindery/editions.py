@@ -19,6 +19,7 @@ class Result:
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    copyfit: dict = field(default_factory=dict)  # text -> the scale chosen, as a string
     seconds: float = 0.0
     fresh: bool = False  # already up to date: nothing was built
 

@@ -159,15 +159,20 @@ def _staged(paths, scratch=()):
             os.replace(temp, paths[name])
 
 
-def build_edition(root, booklet, layout, country, lang, out):
-    """Build every output of one edition; never raises for a user's mistake."""
+def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, trusted=False):
+    """Build every output of one edition; never raises for a user's mistake.
+
+    ``copyfitted`` gives the copyfit scales of the last build, ``trusted`` when
+    nothing the edition depends on has changed since (see :func:`copyfit.fit`).
+    """
     started = time.perf_counter()
     name = f'{country}/{lang}'
     result = Result(booklet.name, name)
     paths = wanted_paths(out, booklet, name)
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
-        _render(root, booklet, layout, edition, context, paths, result)
+        _render(root, booklet, layout, edition, context, paths, result,
+                (copyfitted, trusted))
     except SourceErrors as exc:
         result.errors += [str(error) for error in exc.errors]
     except _PreflightFailed as exc:
@@ -181,7 +186,7 @@ def build_edition(root, booklet, layout, country, lang, out):
     return result
 
 
-def _render(root, booklet, layout, edition, context, paths, result):
+def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     # The rendering stages import WeasyPrint, pikepdf and PDFium: imported here so
     # that `check` and a build with nothing to do never load them.
     from . import handoff, imposition, pdf, preflight, previews
@@ -220,8 +225,9 @@ def _render(root, booklet, layout, edition, context, paths, result):
     if not pdf_outputs:
         return _write_report(paths, {}, edition, booklet, result)
 
-    scales, (document, problems) = copyfit.fit(lay_out,
-                                               copyfit.targets(layout.spec['copyfit']))
+    scales, (document, problems) = copyfit.fit(
+        lay_out, copyfit.targets(layout.spec['copyfit']), *copyfitted)
+    result.copyfit = {name: str(scale) for name, scale in scales.items()}
     for name, scale in scales.items():
         result.notes.append(f'{edition.name}: copyfit {name} at {scale.normalize()} × '
                             'the layout\'s sizes')

@@ -51,7 +51,7 @@ def _on_alarm(signum, frame):
 
 
 def _failed(task, message):
-    root, booklet, layout, country, lang, out = task
+    root, booklet, layout, country, lang, out = task[:6]
     name = f'{country}/{lang}'
     remove_stale(output_paths(out, booklet, name))
     return Result(booklet.name, name, errors=[f'{name}: {message}'])

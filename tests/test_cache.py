@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -342,3 +343,47 @@ def test_builds_saving_at_once_never_break_the_file(tmp_path):
     assert len(editions) == 100, sorted(editions)
     assert [path.name for path in out.iterdir() if path.name.endswith('.tmp')] == []
 
+
+
+def test_copyfit_sizes_are_kept_and_trusted_only_for_the_same_fingerprint(tmp_path):
+    out = tmp_path / 'build'
+    stamps = Stamps(out)
+    stamps.record('a/b/c', 'f', make_outputs(out, 'b-c-print.pdf'),
+                  {'facts': '1.075', 'intro': '1.050'})
+    stamps.save()
+    again = Stamps(out)
+    assert again.copyfit('a/b/c', 'f') == ({'facts': Decimal('1.075'),
+                                            'intro': Decimal('1.05')}, True)
+    assert again.copyfit('a/b/c', 'g') == ({'facts': Decimal('1.075'),
+                                            'intro': Decimal('1.05')}, False)
+    assert again.copyfit('a/b/d', 'f') == (None, False)
+
+
+@pytest.mark.parametrize('sizes', [{'facts': 'big'}, ['1.1'], {'facts': None}, 'x'])
+def test_broken_copyfit_sizes_are_dropped(tmp_path, sizes):
+    out = tmp_path / 'build'
+    stamps = Stamps(out)
+    stamps.record('a/b/c', 'f', make_outputs(out, 'b-c-print.pdf'))
+    stamps.save()
+    data = json.loads((out / cache.STAMP_FILE).read_text())
+    data['editions']['a/b/c']['copyfit'] = sizes
+    (out / cache.STAMP_FILE).write_text(json.dumps(data))
+    again = Stamps(out)
+    assert again.is_fresh('a/b/c', 'f') and again.copyfit('a/b/c', 'f') == (None, False)
+
+
+def test_a_build_starting_from_wrong_sizes_chooses_as_a_cold_one(project, tmp_path):
+    """The sizes kept in the stamp file are only where the search starts."""
+    out = tmp_path / 'out'
+    cold = project.run('--out', out, 'kyrgyzstan/ky')
+    notes = [line for line in cold.stderr.splitlines() if 'copyfit' in line]
+    data = json.loads((out / cache.STAMP_FILE).read_text())
+    kept = data['editions']['nine-facts/kyrgyzstan/ky']['copyfit']
+    assert notes and all(f'copyfit {name} at {Decimal(size).normalize()} ' in ' '.join(notes)
+                         for name, size in kept.items())
+    data['editions']['nine-facts/kyrgyzstan/ky']['copyfit'] = {'facts': '0.95', 'intro': '0.9'}
+    (out / cache.STAMP_FILE).write_text(json.dumps(data))
+    # A comment: another fingerprint, so the kept sizes are a start, not trusted.
+    project.write('data/kyrgyzstan/ky.yaml', project.read('data/kyrgyzstan/ky.yaml') + '# x\n')
+    warm = project.run('--out', out, 'kyrgyzstan/ky')
+    assert [line for line in warm.stderr.splitlines() if 'copyfit' in line] == notes

@@ -53,7 +53,7 @@ def edition_inputs(root):
         html=render_html(layout, context),
         stylesheets=dict(zip(SHEETS, (
             fonts.font_face_css(layout, root), layout.colors_css('cmyk'),
-            pdf.page_css(booklet, 'print'), copyfit.css({})), strict=True)),
+            pdf.page_css(booklet), copyfit.css({})), strict=True)),
         layout_folder=layout.folder,
         font_files=[face['file'] for face in layout.spec['fonts']],
         content_files=[root / path for path in CONTENT],

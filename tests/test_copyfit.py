@@ -1,0 +1,89 @@
+"""Copyfitting finds the largest sizes that fit, in few layouts, from a cold start
+or from the sizes of the last build."""
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bindery import copyfit
+
+SPEC = {'intro': {'pages': [2], 'min': Decimal('0.9'), 'max': Decimal('1.05'),
+                  'step': Decimal('0.025')},
+        'facts': {'pages': [4, 5, 6, 7], 'min': Decimal('0.95'), 'max': Decimal('1.25'),
+                  'step': Decimal('0.025')}}
+INTRO = [Decimal('0.9') + Decimal('0.025') * i for i in range(7)]
+FACTS = [Decimal('0.95') + Decimal('0.025') * i for i in range(13)]
+
+
+class Booklet:
+    """A stand-in for WeasyPrint: each text fits up to a size; counts layouts."""
+
+    def __init__(self, intro_fits, facts_fits):
+        self.limits = {'intro': intro_fits, 'facts': facts_fits}
+        self.layouts = 0
+
+    def lay_out(self, scales):
+        self.layouts += 1
+        problems = []
+        if scales['intro'] > self.limits['intro']:
+            problems.append((2, 'page 2 runs over'))
+        if scales['facts'] > self.limits['facts']:
+            problems.append((5, 'page 5 runs over'))
+        return scales, problems
+
+    def answer(self):
+        """The largest scales that fit (the smallest where none does)."""
+        return {name: max([s for s in scales if s <= self.limits[name]] or [scales[0]])
+                for name, scales in (('intro', INTRO), ('facts', FACTS))}
+
+
+limits = st.tuples(st.sampled_from([Decimal('0.8')] + INTRO),
+                   st.sampled_from([Decimal('0.8')] + FACTS))
+
+
+@settings(max_examples=200, deadline=None)
+@given(limits)
+def test_cold_search_finds_the_largest_fit(fits):
+    booklet = Booklet(*fits)
+    scales, (laid_out, problems) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC))
+    assert scales == booklet.answer() == laid_out
+    assert bool(problems) == (fits[0] < INTRO[0] or fits[1] < FACTS[0])
+    assert booklet.layouts <= 6  # log2(13) + 1 tries, and the final layout
+
+
+@settings(max_examples=300, deadline=None)
+@given(limits, st.sampled_from(INTRO), st.sampled_from(FACTS))
+def test_a_search_from_last_builds_sizes_finds_the_same(fits, intro, facts):
+    """Whatever the sizes last time, the answer is the one a cold search gives."""
+    booklet = Booklet(*fits)
+    known = {'intro': intro, 'facts': facts}
+    scales, (laid_out, _) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known)
+    assert scales == booklet.answer() == laid_out
+
+
+def test_unchanged_sizes_take_two_layouts_and_trusted_ones_one():
+    booklet = Booklet(INTRO[6], FACTS[5])
+    known = booklet.answer()
+    copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known)
+    assert booklet.layouts == 2  # the next size up for each text, then the answer
+    booklet.layouts = 0
+    scales, _ = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known, trusted=True)
+    assert scales == known and booklet.layouts == 1
+
+
+def test_trusted_sizes_that_no_longer_fit_are_searched_again():
+    """Trust is checked: the one layout shows the facts run over, and the search
+    goes on below the known size."""
+    booklet = Booklet(INTRO[6], FACTS[2])
+    known = {'intro': INTRO[6], 'facts': FACTS[8]}
+    scales, (_, problems) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known,
+                                        trusted=True)
+    assert scales == booklet.answer() and not problems
+
+
+def test_known_sizes_off_the_layouts_steps_are_ignored():
+    booklet = Booklet(INTRO[3], FACTS[3])
+    known = {'intro': Decimal('0.93'), 'facts': Decimal('7')}
+    scales, _ = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known, trusted=True)
+    assert scales == booklet.answer()
