@@ -65,7 +65,8 @@ def make_bundle(target_zip, *, pdfs, html, stylesheets, layout_folder, font_file
     files of the bundle.
 
     The zip is reproducible: entries sorted, dated ``SOURCE_DATE_EPOCH`` (or
-    1980-01-01), mode 0644, PDFs stored, the rest deflated at level 9. It is
+    1980-01-01), mode 0644, PDFs stored, the rest deflated at level 1 (the
+    fonts are most of it: level 6 takes twice the time for 6% less). It is
     written to a temporary name beside ``target_zip`` and renamed into place.
     Raises :class:`HandoffError` for a font folder without a licence, a
     resource outside the fonts and the layout, or a content file outside ``root``.
@@ -285,7 +286,7 @@ def _write_zip(target, entries):
                 info.external_attr = 0o100644 << 16
                 stored = Path(arcname).suffix.lower() in _STORED
                 info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                archive.writestr(info, entries[arcname], compresslevel=None if stored else 6)
+                archive.writestr(info, entries[arcname], compresslevel=None if stored else 1)
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException:

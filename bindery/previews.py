@@ -14,7 +14,7 @@ def cover_png(pdf_path, target, width=COVER_WIDTH):
         page = document[0]
         scale = width / page.get_width()
         image = page.render(scale=scale, may_draw_forms=False).to_pil()
-        image.save(target, format='PNG', optimize=True)
+        image.save(target, format='PNG')  # optimize: 3× the time for 4% less
         page.close()
     finally:
         document.close()
