@@ -7,7 +7,11 @@ nothing fails; the targets are printed beside the ratios.
 
 - full build ÷ floor: ``render.py --force -j1`` (every output of every edition)
   against the same editions' print and screen HTML rendered to PDF by bare
-  WeasyPrint in one process;
+  WeasyPrint in one process. The forced build starts copyfitting from the sizes
+  the last build into the folder chose (for unchanged inputs, one layout); a
+  build into an empty folder, which has to search for them, is shown beside it,
+  and so is a stricter floor: one layout per edition written as both PDFs, as
+  the build itself does;
 - no-op rebuild ÷ ``python -c "import weasyprint"``;
 - a one-fact edit ÷ one cold edition (``--force`` of that edition alone);
 - ``-j2`` ÷ ``-j1`` (full builds);
@@ -54,6 +58,14 @@ for path in sys.argv[1:]:
     weasyprint.HTML(path).write_pdf(path + '.pdf')
 '''
 
+FLOOR_ONE_LAYOUT = '''
+import sys, weasyprint
+for path in sys.argv[1:]:
+    document = weasyprint.HTML(path).render()
+    document.write_pdf(path + '.pdf')
+    document.write_pdf(path + '.tagged.pdf', pdf_tags=True)
+'''
+
 
 def timed(command, runs, cwd=ROOT, before=None):
     """The median wall time of ``command`` over ``runs``, and the runs."""
@@ -90,7 +102,7 @@ def main():
             (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / name)
         build = [PYTHON, 'render.py', '--out', str(temp / 'out')]
 
-        htmls = []  # both PDFs the build lays out: the print and the screen HTML
+        htmls = []  # what bare WeasyPrint needs for both PDFs: the print and the screen HTML
         for country, lang in booklet.editions:
             for output in ('print', 'screen'):
                 path = temp / f'{country}-{lang}-{output}.html'
@@ -98,6 +110,9 @@ def main():
                                 encoding='utf-8')
                 htmls.append(str(path))
         floor, floor_runs = timed([PYTHON, '-c', FLOOR, *htmls], runs)
+        strict, _ = timed([PYTHON, '-c', FLOOR_ONE_LAYOUT, *htmls[::2]], runs)
+        empty, empty_runs = timed(build + ['--force', '-j1'], runs, project,
+                                  before=lambda: shutil.rmtree(temp / 'out', True))
         full, full_runs = timed(build + ['--force', '-j1'], runs, project)
         full2, full2_runs = timed(build + ['--force', '-j2'], runs, project)
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -123,6 +138,10 @@ def main():
     line('full build -j1 (s)', full)
     line('floor: bare WeasyPrint, print + screen HTML (s)', floor)
     line('  full build ÷ floor', full / floor, 1.3)
+    line('full build -j1 into an empty folder (s)', empty)
+    line('  ÷ floor', empty / floor)
+    line('floor: one layout per edition, two PDFs (s)', strict)
+    line('  full build ÷ that floor', full / strict)
     line('no-op rebuild (s)', noop)
     line('python -c "import weasyprint" (s)', importing)
     line('  no-op ÷ import weasyprint', noop / importing, 0.5)
@@ -133,6 +152,7 @@ def main():
     line('  -j2 ÷ -j1', full2 / full, 0.65)
     line('peak memory of a worker (MB)', peak_mb, 200, ' MB')
     print('runs (s): full -j1 ' + ', '.join(f'{t:.2f}' for t in full_runs)
+          + '; empty folder ' + ', '.join(f'{t:.2f}' for t in empty_runs)
           + '; -j2 ' + ', '.join(f'{t:.2f}' for t in full2_runs)
           + '; floor ' + ', '.join(f'{t:.2f}' for t in floor_runs)
           + '; no-op ' + ', '.join(f'{t:.2f}' for t in noop_runs)
