@@ -41,22 +41,15 @@ class Job:
     screen_colors: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Output:
-    """How one PDF output is written from the edition's layout, and finished."""
+#: How WeasyPrint writes the one PDF both outputs are finished from: PDF 1.6
+#: (PDF/X-4's), tagged (the screen's accessibility; harmless in print), pictures
+#: recompressed without loss.
+WRITE_OPTIONS = {'pdf_version': '1.6', 'pdf_tags': True, 'optimize_images': True}
 
-    options: dict = field(default_factory=dict)
-    finisher: object = None
-
-
-#: The PDF outputs, as data. Both are written from one layout, made with the
-#: print's CMYK colours and bleed: ``print`` is finished as PDF/X-4 with marks;
-#: ``screen`` is tagged for accessibility, then recoloured in RGB and trimmed.
-OUTPUTS = {
-    'print': Output(options={'pdf_version': '1.6'}, finisher=finish_print),
-    'screen': Output(options={'pdf_version': '1.7', 'pdf_tags': True,
-                              'optimize_images': True}, finisher=finish_screen),
-}
+#: The PDF outputs and their finishers. Both are written once from one layout,
+#: made with the print's CMYK colours and bleed: ``print`` is finished as PDF/X-4
+#: with marks; ``screen`` is recoloured in RGB and trimmed.
+OUTPUTS = {'print': finish_print, 'screen': finish_screen}
 
 
 def page_css(booklet, bleed=True):
@@ -293,13 +286,13 @@ def _fact_of(line, page):
     return ''
 
 
-def write_pdf(document, target, output, identifier, fetcher):
-    """Write ``document`` as the PDF of ``output`` to ``target``; return warnings.
+def write_pdf(document, target, identifier, fetcher):
+    """Write ``document`` as the PDF the outputs are finished from; return warnings.
 
     SVG pictures are drawn, and what they link to fetched, only now: a refusal
     met then fails the edition too."""
     with _collect_warnings() as log:
-        document.write_pdf(target, pdf_identifier=identifier, **OUTPUTS[output].options)
+        document.write_pdf(target, pdf_identifier=identifier, **WRITE_OPTIONS)
     if fetcher.refused:
         raise RenderError(f'resource refused: {fetcher.refused[0]}')
     if log.errors:

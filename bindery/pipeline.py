@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -246,11 +247,13 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                   screen_colors=layout.screen_colors())
     findings = {}
     with _staged(needed, scratch) as staged:
+        first, *others = pdf_outputs
+        warnings = pdf.write_pdf(document, staged[first], identifier, fetcher)
+        result.warnings += [f'{edition.name}: {w}' for w in warnings]
+        for output in others:
+            shutil.copyfile(staged[first], staged[output])
         for output in pdf_outputs:
-            warnings = pdf.write_pdf(document, staged[output], output, identifier, fetcher)
-            result.warnings += [f'{edition.name} {output}: {w}' for w in warnings]
-            if pdf.OUTPUTS[output].finisher:
-                pdf.OUTPUTS[output].finisher(staged[output], job)
+            pdf.OUTPUTS[output](staged[output], job)
             findings[output] = preflight.preflight(
                 staged[output], output, booklet, layout, root, edition.lang, blocks)
         if 'imposed' in staged:
