@@ -99,23 +99,33 @@ def _refuse_attachments(document):
                           'attachments are not allowed; remove rel="attachment"')
 
 
+#: The font configuration and parsed stylesheets of the last layout and fonts a
+#: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``.
+_FONTS = {}
+
+
 class Renderer:
     """Lays out one edition's HTML, as often as copyfitting needs, with WeasyPrint.
 
-    The font configuration and each parsed stylesheet are kept between layouts:
-    parsing the CSS and loading the @font-face files again would cost more than a
-    layout. @font-face rules only load through a FontConfiguration shared by the
-    stylesheets and the render; without it WeasyPrint silently uses system fonts.
+    The font configuration and each parsed stylesheet are kept between layouts,
+    and between the editions a worker builds from one layout with one set of
+    fonts (``font_css``): parsing the CSS and loading the @font-face files again
+    would cost more than a layout, and Pango's caches stay warm. @font-face rules
+    only load through a FontConfiguration shared by the stylesheets and the
+    render; without it WeasyPrint silently uses system fonts.
     """
 
-    def __init__(self, html, base_url, fetcher):
+    def __init__(self, html, base_url, fetcher, font_css):
         from weasyprint.text.fonts import FontConfiguration  # late: `check` stays fast
 
         hyphenation.register()  # pyphen has no Kazakh or Kyrgyz: ours
 
         self.html, self.base_url, self.fetcher = html, base_url, fetcher
-        self.font_config = FontConfiguration()
-        self._sheets = {}
+        key = (base_url, font_css)
+        if key not in _FONTS:
+            _FONTS.clear()  # another layout: its fonts are not this one's
+            _FONTS[key] = FontConfiguration(), {}
+        self.font_config, self._sheets = _FONTS[key]
 
     def _sheet(self, text):
         import weasyprint

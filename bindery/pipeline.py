@@ -201,7 +201,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     font_css = fonts.font_face_css(layout, root)
     blocks = text_blocks(edition, context)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
-    renderer = pdf.Renderer(html, base_url, fetcher)
+    renderer = pdf.Renderer(html, base_url, fetcher, font_css)
     extra_css = []
 
     # One layout makes both PDFs: CMYK with bleed, as print needs; the screen
