@@ -134,12 +134,18 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             continue
         results.append(None)
         todo.append((len(results) - 1, key, stamp, booklet, country, lang))
-    # Copyfitting starts from the sizes the last build chose (see copyfit.fit).
+    pool = None
+    if todo:  # the workers import WeasyPrint while the layouts load
+        from . import workers
+
+        jobs = jobs or min(len(todo), os.cpu_count() or 1)
+        pool = workers.start(jobs)
     layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _ in todo})
     problems += broken
     tasks = []
     for index, key, stamp, booklet, country, lang in todo:
         if booklet.layout in layouts:
+            # Copyfitting starts from the sizes the last build chose (copyfit.fit).
             tasks.append((index, key, stamp,
                           (root, booklet, layouts[booklet.layout], country, lang, out,
                            *stamps.copyfit(key, stamp))))
@@ -147,17 +153,23 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             results[index] = unbuildable(booklet, country, lang, out)
             stamps.forget(key)
     if tasks:
-        from . import workers
+        from .gallery import make_thumb
 
-        jobs = jobs or min(len(tasks), os.cpu_count() or 1)
         with report.progress(len(tasks)) as advance:
-            built = workers.build_all([task for *_, task in tasks], jobs, advance, time_limit)
+            def finished(result):
+                advance(result)
+                make_thumb(out, result)  # while the workers build the rest
+
+            built = workers.build_all([task for *_, task in tasks], jobs, finished,
+                                      time_limit, pool=pool)
         for (index, key, stamp, _), result in zip(tasks, built):
             results[index] = result
             if result.ok:
                 stamps.record(key, stamp, result.files.values(), result.copyfit)
             else:
                 stamps.forget(key)
+    elif pool:
+        pool.shutdown()
     stamps.save()
     return problems, results
 

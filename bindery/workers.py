@@ -75,22 +75,35 @@ def _build_limited(task, seconds):
         signal.alarm(0)
 
 
-def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT):
+def start(jobs, memory=MEMORY_LIMIT):
+    """A pool of ``jobs`` workers, started now: they import WeasyPrint while the
+    caller prepares their tasks. Pass it to :func:`build_all`."""
+    pool = _pool(jobs, memory)
+    pool.submit(int)  # forks the workers
+    return pool
+
+
+def _pool(jobs, memory):
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context('fork'),
+                               initializer=_start_worker, initargs=(memory,))
+
+
+def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT, pool=None):
     """Build every task (the arguments of :func:`build_edition`) in ``jobs`` workers;
     call ``advance(result)`` as each finishes; return the results in task order.
 
     A worker stuck past the time limit is killed and its edition fails. A worker
     that dies (the system's out-of-memory killer) breaks the pool without saying
     which edition killed it: the rest are then built one worker at a time, so
-    the one that kills its worker again is the one that fails.
+    the one that kills its worker again is the one that fails. ``pool``, from
+    :func:`start`, is used first (and shut down).
     """
     results = {}
     pending = list(range(len(tasks)))
-    context = multiprocessing.get_context('fork')
     isolate = False
     while pending:
-        with ProcessPoolExecutor(max_workers=1 if isolate else jobs, mp_context=context,
-                                 initializer=_start_worker, initargs=(memory,)) as pool:
+        pool = pool or _pool(1 if isolate else jobs, memory)
+        with pool:
             futures = {index: pool.submit(_build_limited, tasks[index], seconds)
                        for index in pending}
             for index in pending:
@@ -115,4 +128,5 @@ def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT):
                 if broken:
                     break  # a new pool for the rest
             pending = [index for index in pending if index not in results]
+        pool = None
     return [results[index] for index in range(len(tasks))]
