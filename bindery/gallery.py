@@ -156,6 +156,17 @@ def _title(card):
 
 # Thumbnails -------------------------------------------------------------------
 
+def make_thumb(out_dir, result):
+    """Make the thumbnail of a built edition (a build :class:`Result`) as soon as it
+    is built, while the others build; the gallery then keeps it."""
+    cover = result.files.get('cover')
+    if result.ok and cover:
+        stem = result.edition.replace('/', '-')
+        card = Card(result.booklet, stem)
+        card.files['cover'] = Path(cover)
+        _make_thumb(Path(out_dir), card)
+
+
 def _make_thumb(out_dir, card):
     """Make (or keep, when newer than the cover) the card's thumbnail."""
     cover = card.files.get('cover')
@@ -175,13 +186,18 @@ def _make_thumb(out_dir, card):
             image = image.convert('RGB')
             width = min(THUMB_WIDTH, image.width)
             height = max(1, round(image.height * width / image.width))
+            # A box filter down to at most twice the size, then Lanczos: as
+            # sharp to the eye, in a fraction of the time of Lanczos alone.
+            factor = image.width // width
+            if factor > 1:
+                image = image.reduce(factor)
             small = image.resize((width, height), Image.Resampling.LANCZOS)
     except (OSError, ValueError):
         return  # an unreadable cover: the card links it and shows no picture
     thumb.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=thumb.parent, prefix=f'.{thumb.name}.',
                                      delete=False) as handle:
-        small.save(handle, format='PNG', optimize=True)
+        small.save(handle, format='PNG')
     os.chmod(handle.name, 0o644)
     os.replace(handle.name, thumb)
     card.thumb, card.thumb_size = thumb, small.size
