@@ -227,7 +227,21 @@ def _total_ink(space, values):
     return None
 
 
-def read_page(page):
+def _operations(owner, parsed):
+    """The ``(operands, operator name)`` of a content stream; a Form XObject's are
+    parsed once per document (``parsed``, by object id), however often it is drawn:
+    a slug line draws each glyph's form on every page."""
+    key = owner.objgen if isinstance(owner, pikepdf.Stream) else None
+    if parsed is not None and key in parsed:
+        return parsed[key]
+    operations = [(operands, str(operator))
+                  for operands, operator in pikepdf.parse_content_stream(owner)]
+    if parsed is not None and key is not None and key != (0, 0):
+        parsed[key] = operations
+    return operations
+
+
+def read_page(page, parsed=None):
     """What ``page`` draws, Form XObjects included: its marks, ``('text', size_pt,
     fill)`` for each run of text (fill as ``(colour space, components)``) and
     ``('image', name, ppi_x, ppi_y, components)`` for each picture; and the most
@@ -239,7 +253,8 @@ def read_page(page):
     page's total ink, and is that ink where the colour lies solid. Images, shadings,
     other blend modes, overprint, transfer functions, Type 3 glyphs, annotations,
     groups blended in other colour spaces and colours other than CMYK and grey break
-    the bound: ``unreadable`` then says which.
+    the bound: ``unreadable`` then says which. ``parsed``, a dict shared by the
+    pages of a document, keeps the forms they draw parsed.
     """
     marks, ink, unreadable = [], 0.0, []
 
@@ -254,8 +269,7 @@ def read_page(page):
     def walk(stream_owner, resources, state):
         state, stack, text_matrix = dict(state), [], None
         spaces = resources.get('/ColorSpace', {})
-        for operands, operator in pikepdf.parse_content_stream(stream_owner):
-            op = str(operator)
+        for operands, op in _operations(stream_owner, parsed):
             if op == 'q':
                 stack.append(dict(state))
             elif op == 'Q' and stack:
@@ -456,9 +470,10 @@ def _separate(path, pages, dpi):
     return peaks
 
 
-def check_text(path, blocks):
-    """Every block of source text can be copied out of the PDF (poppler's reading)."""
-    found = textcheck.words(textcheck.pdftotext(path))
+def check_text(extraction, blocks):
+    """Every block of source text can be copied out of the PDF (poppler's reading,
+    a :class:`textcheck.Pdftotext`)."""
+    found = textcheck.words(extraction.text())
     problems = []
     for label, text in blocks:
         block = textcheck.words(text)
@@ -522,7 +537,8 @@ def preflight_imposed(path, pages, layout, root, sheet_mm=(297, 210)):
 
 def preflight(path, output, booklet, layout, root, lang, blocks):
     """All checks for one PDF output; a list of :class:`Finding`."""
-    with pikepdf.open(path) as pdf:
+    # poppler reads the text while pikepdf does the rest
+    with textcheck.Pdftotext(path) as extraction, pikepdf.open(path) as pdf:
         findings = check_boxes(pdf, booklet, output)
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)
@@ -530,10 +546,11 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         if output == 'print':
             findings += check_pdfx(pdf)
             findings += check_rgb(pdf)
-            readings = [read_page(page) for page in pdf.pages]
+            parsed = {}
+            readings = [read_page(page, parsed) for page in pdf.pages]
             findings += check_marks(readings)
             findings += check_ink(path, readings)
-    findings += check_text(path, blocks)
+        findings += check_text(extraction, blocks)
     return findings
 
 

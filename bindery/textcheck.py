@@ -16,15 +16,33 @@ def words(text):
     return _WORD.findall(_HYPHEN.sub('', text).lower())
 
 
-def pdftotext(path):
-    """The text poppler extracts from ``path``, in the order it is drawn.
+class Pdftotext:
+    """The text poppler extracts from ``path``, in the order it is drawn, read in
+    the background from the moment this is made until :meth:`text` is called.
 
     ``-raw`` keeps a fact's numeral with its text and letter-spaced capitals
     together, as a reader selecting them would get them.
     """
-    result = subprocess.run(['pdftotext', '-raw', '-enc', 'UTF-8', str(path), '-'],
-                            capture_output=True, check=True)
-    return result.stdout.decode('utf-8')
+
+    def __init__(self, path):
+        self.command = ['pdftotext', '-raw', '-enc', 'UTF-8', str(path), '-']
+        self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._process.poll() is None:  # left unread: an error came first
+            self._process.kill()
+            self._process.communicate()
+
+    def text(self):
+        out, err = self._process.communicate()
+        if self._process.returncode:
+            raise subprocess.CalledProcessError(self._process.returncode, self.command,
+                                                out, err)
+        return out.decode('utf-8')
 
 
 def find_block(haystack, block, start=0, max_gap=8):
