@@ -153,14 +153,8 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             results[index] = unbuildable(booklet, country, lang, out)
             stamps.forget(key)
     if tasks:
-        from .gallery import make_thumb
-
         with report.progress(len(tasks)) as advance:
-            def finished(result):
-                advance(result)
-                make_thumb(out, result)  # while the workers build the rest
-
-            built = workers.build_all([task for *_, task in tasks], jobs, finished,
+            built = workers.build_all([task for *_, task in tasks], jobs, advance,
                                       time_limit, pool=pool)
         for (index, key, stamp, _), result in zip(tasks, built):
             results[index] = result

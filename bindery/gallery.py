@@ -7,8 +7,8 @@ a card. The page is self-contained (inline CSS, no script, no URL outside the
 folder, every link relative), so it works opened from disk, copied elsewhere
 with its folder, or served by ``render.py serve``.
 
-Thumbnails of the covers go to ``<out>/<booklet>/thumbs/<country>-<lang>.png``
-(derived from the cover PNG, so deterministic; removed with their cover).
+Each card shows the edition's cover PNG itself, scaled down by the browser: no
+thumbnail to make, keep in step or remove (a cover is about 75 KB).
 """
 
 import json
@@ -31,10 +31,8 @@ FILES = (
     ('handoff', '-handoff.zip', 'Hand-off bundle (zip)'),
     ('preflight', '-preflight.json', 'Preflight report'),
 )
-#: Width of a thumbnail in pixels: twice its width on the page, for sharp
-#: pictures on high-density screens.
-THUMB_WIDTH = 480
-THUMB_FOLDER = 'thumbs'
+#: Width of a cover on the page, in CSS pixels.
+COVER_SHOWN = 240
 
 
 @dataclass
@@ -48,8 +46,7 @@ class Card:
     report: dict = None           # the preflight JSON, when there is one
     errors: list = field(default_factory=list)      # a failed build's messages
     failed: bool = False          # the build said so, even with no report
-    thumb: Path = None
-    thumb_size: tuple = None
+    cover_size: tuple = None      # in pixels, when the cover PNG can be read
     title: str = ''
 
     @property
@@ -87,11 +84,7 @@ def render_gallery(out_dir, results=(), preview=False, refresh=None):
     """The gallery's HTML as text; ``refresh``, a URL of a JSON status with a
     ``version``, adds a script that reloads the page when the version changes."""
     out_dir = Path(out_dir)
-    cards = scan(out_dir, results)
-    for card in cards:
-        _make_thumb(out_dir, card)
-    _remove_stale_thumbs(out_dir, cards)
-    return _page(out_dir, cards, preview, refresh)
+    return _page(out_dir, scan(out_dir, results), preview, refresh)
 
 
 def scan(out_dir, results=()):
@@ -115,6 +108,7 @@ def scan(out_dir, results=()):
         _read_report(card)
         card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
         card.title = _title(card)
+        card.cover_size = _picture_size(card.files.get('cover'))
     return [cards[key] for key in sorted(cards)]
 
 
@@ -130,6 +124,17 @@ def _read_report(card):
         return
     if isinstance(report, dict):
         card.report = report
+
+
+def _picture_size(cover):
+    """The size in pixels of a cover PNG (its header only), None if unreadable."""
+    if cover is None:
+        return None
+    try:
+        with Image.open(cover) as image:
+            return image.size if image.width and image.height else None
+    except (OSError, ValueError):
+        return None  # the card links the file and shows no picture
 
 
 def _guess(stem):
@@ -152,65 +157,6 @@ def _title(card):
             return str(document.docinfo.get('/Title', ''))
     except (pikepdf.PdfError, OSError, ValueError):
         return ''
-
-
-# Thumbnails -------------------------------------------------------------------
-
-def make_thumb(out_dir, result):
-    """Make the thumbnail of a built edition (a build :class:`Result`) as soon as it
-    is built, while the others build; the gallery then keeps it."""
-    cover = result.files.get('cover')
-    if result.ok and cover:
-        stem = result.edition.replace('/', '-')
-        card = Card(result.booklet, stem)
-        card.files['cover'] = Path(cover)
-        _make_thumb(Path(out_dir), card)
-
-
-def _make_thumb(out_dir, card):
-    """Make (or keep, when newer than the cover) the card's thumbnail."""
-    cover = card.files.get('cover')
-    if not cover:
-        return
-    thumb = out_dir / card.booklet / THUMB_FOLDER / f'{card.stem}.png'
-    try:
-        fresh = thumb.stat().st_mtime_ns >= cover.stat().st_mtime_ns
-    except OSError:
-        fresh = False
-    try:
-        if fresh:
-            with Image.open(thumb) as image:
-                card.thumb, card.thumb_size = thumb, image.size
-            return
-        with Image.open(cover) as image:
-            image = image.convert('RGB')
-            width = min(THUMB_WIDTH, image.width)
-            height = max(1, round(image.height * width / image.width))
-            # A box filter down to at most twice the size, then Lanczos: as
-            # sharp to the eye, in a fraction of the time of Lanczos alone.
-            factor = image.width // width
-            if factor > 1:
-                image = image.reduce(factor)
-            small = image.resize((width, height), Image.Resampling.LANCZOS)
-    except (OSError, ValueError):
-        return  # an unreadable cover: the card links it and shows no picture
-    thumb.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=thumb.parent, prefix=f'.{thumb.name}.',
-                                     delete=False) as handle:
-        small.save(handle, format='PNG')
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, thumb)
-    card.thumb, card.thumb_size = thumb, small.size
-
-
-def _remove_stale_thumbs(out_dir, cards):
-    """A thumbnail whose cover is gone would show an edition that failed as built."""
-    kept = {card.thumb for card in cards if card.thumb}
-    for folder in {out_dir / card.booklet / THUMB_FOLDER for card in cards} | set(
-            out_dir.glob(f'*/{THUMB_FOLDER}')):
-        for path in folder.glob('*.png') if folder.is_dir() else ():
-            if path not in kept:
-                path.unlink(missing_ok=True)
 
 
 # HTML -------------------------------------------------------------------------
@@ -246,12 +192,12 @@ def _card(out_dir, card, preview):
     language = _language(lang)
     html = [f'<li class="edition is-{state}" id="{_attr(card.booklet + "-" + card.stem)}">\n']
     cover = card.files.get('cover')
-    if card.thumb:
-        width, height = card.thumb_size
+    if card.cover_size:
+        width, height = card.cover_size
         html.append(
             f'<a class="cover" href="{_href(cover, out_dir)}">'
-            f'<img src="{_href(card.thumb, out_dir)}" '
-            f'width="{width // 2}" height="{height // 2}" '
+            f'<img src="{_href(cover, out_dir)}" width="{COVER_SHOWN}" '
+            f'height="{round(height * COVER_SHOWN / width)}" '
             f'alt="{_attr("Cover of " + card.edition)}"></a>\n')
     else:
         html.append('<div class="cover missing">no cover</div>\n')

@@ -471,8 +471,8 @@ def _separate(path, pages, dpi):
 
 
 def check_text(extraction, blocks):
-    """Every block of source text can be copied out of the PDF (poppler's reading,
-    a :class:`textcheck.Pdftotext`)."""
+    """Every block of source text can be copied out of the PDF (as ``extraction``,
+    a :class:`textcheck.Pdftotext` or :class:`textcheck.Pdfium`, reads it)."""
     found = textcheck.words(extraction.text())
     problems = []
     for label, text in blocks:
@@ -480,9 +480,10 @@ def check_text(extraction, blocks):
         if textcheck.find_block(found, block) < 0:
             word, index = textcheck.missing_word(found, block)
             problems.append(Finding('text', False, f'{label}: word {index + 1} '
-                                    f'({word!r}) is not in the text copied from the PDF'))
+                                    f'({word!r}) is not in the text {extraction.name} '
+                                    'copies from the PDF'))
     return problems or [Finding('text', True, f'all {len(blocks)} blocks of source text '
-                                'extract from the PDF')]
+                                f'extract from the PDF ({extraction.name})')]
 
 
 def check_pdfx(pdf):
@@ -537,8 +538,10 @@ def preflight_imposed(path, pages, layout, root, sheet_mm=(297, 210)):
 
 def preflight(path, output, booklet, layout, root, lang, blocks):
     """All checks for one PDF output; a list of :class:`Finding`."""
-    # poppler reads the text while pikepdf does the rest
-    with textcheck.Pdftotext(path) as extraction, pikepdf.open(path) as pdf:
+    # Two readers, neither ours: poppler reads the print PDF (in the background,
+    # while pikepdf does the rest), PDFium the screen PDF.
+    reader = textcheck.Pdftotext if output == 'print' else textcheck.Pdfium
+    with reader(path) as extraction, pikepdf.open(path) as pdf:
         findings = check_boxes(pdf, booklet, output)
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)

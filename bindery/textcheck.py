@@ -24,6 +24,8 @@ class Pdftotext:
     together, as a reader selecting them would get them.
     """
 
+    name = 'poppler'
+
     def __init__(self, path):
         self.command = ['pdftotext', '-raw', '-enc', 'UTF-8', str(path), '-']
         self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE,
@@ -43,6 +45,38 @@ class Pdftotext:
             raise subprocess.CalledProcessError(self._process.returncode, self.command,
                                                 out, err)
         return out.decode('utf-8')
+
+
+class Pdfium:
+    """The text PDFium extracts from ``path``, page after page (for the same use as
+    :class:`Pdftotext`: a second reader, in this process)."""
+
+    name = 'PDFium'
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def text(self):
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(str(self.path))
+        try:
+            pages = []
+            for index in range(len(document)):
+                page = document[index]
+                textpage = page.get_textpage()
+                pages.append(textpage.get_text_range())
+                textpage.close()
+                page.close()
+            return '\n'.join(pages)
+        finally:
+            document.close()
 
 
 def find_block(haystack, block, start=0, max_gap=8):

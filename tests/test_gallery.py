@@ -13,9 +13,9 @@ from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from PIL import Image
 
-from bindery.gallery import THUMB_WIDTH, write_gallery
+from bindery.gallery import write_gallery
+from bindery.previews import COVER_WIDTH
 from browser import chromium
 
 BOOKLET = 'nine-facts'
@@ -29,7 +29,7 @@ def out(built, tmp_path):
     source = built['kk'].print.parent
     copy = tmp_path / 'out'
     shutil.copytree(source, copy / BOOKLET, ignore=shutil.ignore_patterns(
-        'index.html', 'thumbs', 'preview'))
+        'index.html', 'preview'))
     return copy
 
 
@@ -89,7 +89,7 @@ def test_gallery_in_chromium_shows_every_edition_and_its_links_resolve(out, brow
     assert len(images) == len(reports), images
     for image in images:
         assert image['loaded'] and image['shown'], image
-        assert image['width'] == THUMB_WIDTH, image
+        assert image['width'] == COVER_WIDTH, image  # the cover itself, scaled
         resolves(image['src'], out)
 
     linked = {resolves(url, out) for url in page.links()}
@@ -128,15 +128,9 @@ def test_gallery_is_self_contained_and_deterministic(out):
     assert not page.attribute('link', 'href') and 'url(' not in html
     assert not [t for t, _ in page.elements if t == 'script']
 
-    thumbs = sorted((out / BOOKLET / 'thumbs').iterdir())
-    assert len(thumbs) == len(editions(out))
-    before = {path: path.read_bytes() for path in [index, *thumbs]}
-    for path in thumbs:
-        path.unlink()
+    before = index.read_bytes()
     write_gallery(out)
-    assert {path: path.read_bytes() for path in before} == before
-    with Image.open(thumbs[0]) as thumb:
-        assert thumb.width == THUMB_WIDTH
+    assert index.read_bytes() == before
 
 
 def test_gallery_shows_failures_escaped_and_no_stale_picture(out, browser):
@@ -167,12 +161,11 @@ def test_gallery_shows_failures_escaped_and_no_stale_picture(out, browser):
     ky = page.evaluate(f'document.getElementById("{BOOKLET}-kyrgyzstan-ky").innerText')
     assert 'Build failed' in ky and "'<script>alert(1)</script>'" in ky
     assert '2 failed' in text
-    # No picture of a failed edition: its cover and thumbnail are gone.
+    # No picture of a failed edition: its cover is gone.
     images = page.images()
     assert len(images) == len(editions(out)) - 1 and all(i['loaded'] for i in images)
     assert not any(stem in image['src'] or 'kyrgyzstan-ky' in image['src']
                    for image in images)
-    assert not (out / BOOKLET / 'thumbs' / f'{stem}.png').exists()
     for url in page.links():
         resolves(url, out)
     assert page.failed_requests == [] and page.exceptions == []
