@@ -107,7 +107,8 @@ def scan(out_dir, results=()):
     for card in cards.values():
         _read_report(card)
         card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
-        card.title = _title(card)
+        title = (card.report or {}).get('title')
+        card.title = title if isinstance(title, str) and title else _title(card)
         card.cover_size = _picture_size(card.files.get('cover'))
     return [cards[key] for key in sorted(cards)]
 
@@ -144,7 +145,8 @@ def _guess(stem):
 
 
 def _title(card):
-    """The title in the PDF's metadata: the booklet as its readers see it."""
+    """The title in the PDF's metadata: the booklet as its readers see it (for a
+    report made before reports carried it)."""
     path = card.files.get('screen') or card.files.get('print')
     if not path:
         return ''

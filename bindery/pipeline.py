@@ -239,7 +239,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
         raise RenderError('; '.join(message for _, message in problems))
     result.pages = len(document.pages)
 
-    job = pdf.Job(title=f"{edition.data['title']}: {edition.data['facts_title']}",
+    job = pdf.Job(title=_title(edition),
                   lang=edition.lang, created=created, bleed_mm=booklet.bleed_mm,
                   slug=f'{booklet.name} · {edition.name} · print · {created[:10]} · '
                        'page {page}/{pages}',
@@ -281,13 +281,18 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     result.ok = True
 
 
+def _title(edition):
+    """The title of the edition's PDFs (their metadata) and of its report."""
+    return f"{edition.data['title']}: {edition.data['facts_title']}"
+
+
 def _write_report(staged, findings, edition, booklet, result):
     """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
     from . import preflight
 
     report = preflight.report(findings)
-    report.update(edition=edition.name, booklet=booklet.name, pages=result.pages,
-                  notes=result.notes)
+    report.update(edition=edition.name, booklet=booklet.name, title=_title(edition),
+                  pages=result.pages, notes=result.notes)
     if not report['ok']:
         result.errors += [
             f'{edition.name} {output}: preflight {f.check}: '
