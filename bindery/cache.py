@@ -13,6 +13,7 @@ This module imports nothing heavier than PyYAML, so that a build with nothing
 to do never loads WeasyPrint.
 """
 
+import ctypes
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import stat
 import sys
 import tempfile
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -62,6 +64,8 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     * the builder: every ``.py`` file of ``package`` (default: the bindery
       package running), ``render.py``, ``requirements.txt`` (the pinned
       dependencies), the version and Python's version;
+    * the system libraries WeasyPrint sets text with (Pango, HarfBuzz,
+      fontconfig), by version: an upgrade can move a line break;
     * the build date: ``SOURCE_DATE_EPOCH`` when set, else the commit git's
       HEAD names (the pipeline dates PDFs by the last commit);
     * ``extra``: strings the caller wants counted (outputs asked for, options).
@@ -119,6 +123,7 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
         add_file(path, f'package/{path.relative_to(package).as_posix()}')
     add_file(root / 'render.py')
     add_file(root / 'requirements.txt')
+    add('text engine', text_engine().encode())
 
     # What else changes the bytes written.
     epoch = os.environ.get('SOURCE_DATE_EPOCH')
@@ -322,6 +327,30 @@ def _inside(path, root):
         return Path(path).resolve().is_relative_to(Path(root).resolve())
     except OSError:
         return False
+
+
+#: The system libraries WeasyPrint lays text out with, and how each says its version.
+_ENGINE = (('libpango-1.0.so.0', 'pango_version_string'),
+           ('libharfbuzz.so.0', 'hb_version_string'),
+           ('libfontconfig.so.1', 'FcGetVersion'))
+
+
+@lru_cache(maxsize=None)
+def text_engine():
+    """``libpango-1.0.so.0 1.50.12; …``: the versions of Pango, HarfBuzz and
+    fontconfig, asked of the libraries themselves (without importing WeasyPrint,
+    which a build with nothing to do must not); ``unknown`` for one not found."""
+    versions = []
+    for soname, function in _ENGINE:
+        try:
+            call = getattr(ctypes.CDLL(soname), function)
+        except (OSError, AttributeError):
+            versions.append(f'{soname} unknown')
+            continue
+        call.restype = ctypes.c_int if function == 'FcGetVersion' else ctypes.c_char_p
+        version = call()
+        versions.append(f'{soname} {version if isinstance(version, int) else version.decode()}')
+    return '; '.join(versions)
 
 
 def _walk(folder, suffix=None):

@@ -387,3 +387,20 @@ def test_a_build_starting_from_wrong_sizes_chooses_as_a_cold_one(project, tmp_pa
     project.write('data/kyrgyzstan/ky.yaml', project.read('data/kyrgyzstan/ky.yaml') + '# x\n')
     warm = project.run('--out', out, 'kyrgyzstan/ky')
     assert [line for line in warm.stderr.splitlines() if 'copyfit' in line] == notes
+
+
+def test_the_text_engine_versions_are_the_ones_weasyprint_uses():
+    """The versions the fingerprint counts, read through ctypes, are those of the
+    libraries WeasyPrint itself loads."""
+    from weasyprint.text.ffi import pango
+
+    number = pango.pango_version()
+    expected = f'{number // 10000}.{number // 100 % 100}.{number % 100}'
+    assert f'libpango-1.0.so.0 {expected};' in cache.text_engine()
+    assert 'unknown' not in cache.text_engine()
+
+
+def test_a_text_engine_upgrade_changes_the_fingerprint(inputs, monkeypatch):
+    before = print_of(inputs)
+    monkeypatch.setattr(cache, 'text_engine', lambda: 'libpango-1.0.so.0 9.9.9')
+    assert print_of(inputs) != before
