@@ -1,6 +1,18 @@
 """Find the largest text sizes a layout allows at which every page still fits."""
 
+import math
 from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Problem(NamedTuple):
+    """What keeps a layout from coming out right: the page (None for the whole
+    booklet), a message saying what to do, and, for text that runs over, how many
+    times the room it had it needs (None when not known)."""
+
+    page: int | None
+    message: str
+    need: float | None = None
 
 
 @dataclass
@@ -9,7 +21,8 @@ class Target:
 
     The scales between ``low`` and ``high`` (indexes) are still unknown; those
     below ``low`` fit, those above ``high`` do not. ``presumed`` is a scale
-    taken to fit, from an earlier build, until a layout says otherwise.
+    taken to fit, from an earlier build or an estimate, until a layout says
+    otherwise; ``queued`` is the next to try instead of the middle one.
     """
 
     name: str
@@ -18,11 +31,11 @@ class Target:
     low: int = 0
     high: int = -1
     tried: int = -1
-    first: int = -1
+    queued: int | None = None
     presumed: int | None = None
 
     def __post_init__(self):
-        self.high = self.first = len(self.scales) - 1  # cold: the largest first
+        self.high = self.queued = len(self.scales) - 1  # cold: the largest first
 
     @property
     def settled(self):
@@ -33,26 +46,43 @@ class Target:
         """The largest scale known (or presumed) to fit; the smallest, if none did."""
         return self.scales[max(self.high, 0)]
 
+    def presume(self, index):
+        """Take the scale at ``index`` to fit, and try the next larger one first."""
+        self.presumed, self.low = index, index + 1
+        self.queued = index + 1 if index + 1 <= self.high else None
+
     def start_from(self, scale, trusted):
-        """Presume ``scale`` fits, as it did last time; unless ``trusted`` (nothing
-        changed since), try the next larger scale first."""
-        if scale not in self.scales:
-            return
-        self.presumed = self.scales.index(scale)
-        self.low = self.first = self.presumed + 1
-        if trusted:
-            self.high = self.presumed
+        """Presume ``scale`` fits, as it did last time; with ``trusted`` (nothing
+        has changed since) try no larger one."""
+        if scale in self.scales:
+            self.presume(self.scales.index(scale))
+            if trusted:
+                self.high = self.presumed
 
     def next_try(self):
-        if self.tried < 0 and self.first <= self.high:
-            return self.first
+        if self.queued is not None and self.low <= self.queued <= self.high:
+            return self.queued
         return (self.low + self.high) // 2
 
-    def record(self, fits):
+    def record(self, fits, need=None):
+        """Note how the scale tried did. Above a presumed scale, a fit sends the
+        next try twice as far up (an estimate a step or two low costs a layout or
+        two, not a bisection). When it ran over by a known amount and nothing is
+        presumed, presume the scale that amount suggests."""
+        self.queued = None
         if fits:
             self.low = self.tried + 1
-        else:
-            self.high = self.tried - 1
+            if self.presumed is not None:
+                self.queued = min(self.high, self.tried + max(1, self.tried - self.presumed))
+            return
+        self.high = self.tried - 1
+        if need and need > 1 and self.presumed is None and self.low <= self.high:
+            # Text set s times larger takes about s² the room (s times the lines,
+            # each s times as tall): the scale that fits is about s / √need.
+            wanted = float(self.scales[self.tried]) / math.sqrt(need) * (1 + 1e-9)
+            below = [i for i in range(self.low, self.high + 1)
+                     if float(self.scales[i]) <= wanted]
+            self.presume(below[-1] if below else self.low)
 
 
 def targets(spec):
@@ -77,17 +107,19 @@ def css(scales):
 def fit(lay_out, found, known=None, trusted=False):
     """The scales of ``found`` targets at which the booklet fits, and that layout.
 
-    ``lay_out(scales)`` lays the booklet out and returns ``(document, problems)``
-    with problems as ``(page or None, message)``. The targets sit on different
-    pages, so one layout tries a scale for each: the largest first (most text
-    fits at once), then each bisects on its own pages' problems. A problem
-    with no page (a wrong page count) counts against every target.
+    ``lay_out(scales)`` lays the booklet out and returns ``(document, problems)``,
+    problems as :class:`Problem`. The targets sit on different pages, so one
+    layout tries a scale for each, and each searches on its own pages' problems;
+    a problem with no page (a wrong page count) counts against every target.
 
-    ``known`` gives the scales an earlier build chose: each is presumed to fit
-    and only the scale above it is tried, so an edit that changes little costs
-    two layouts; with ``trusted`` (nothing the layout depends on has changed
-    since) the known scales are laid out once. A presumption the final layout
-    refutes sends that target back to a full search below it.
+    From cold, each text is first tried at its largest scale. When it runs over
+    by a known amount, the scale that amount suggests is presumed to fit and only
+    the next one up is tried; otherwise the scales are bisected. ``known`` gives
+    the scales an earlier build chose, presumed the same way, so that a small
+    edit costs two layouts; with ``trusted`` (nothing the layout depends on has
+    changed since) the known scales are laid out once. Whatever a presumption
+    the final layout refutes sends its target back to a search below it: the
+    result is always the largest scale that fits.
 
     When even the smallest scale does not fit, the result carries the problems
     that say what runs over.
@@ -107,20 +139,25 @@ def fit(lay_out, found, known=None, trusted=False):
             attempt = lay_out(scales)
             for target in found:
                 if not target.settled:
-                    target.record(not _runs_over(attempt, target))
+                    target.record(*_verdict(attempt, target))
         best = {target.name: target.best for target in found}
         if best != scales:
             scales, attempt = best, lay_out(best)
-        refuted = [target for target in found if target.presumed is not None
-                   and target.best == target.scales[target.presumed]
-                   and _runs_over(attempt, target)]
+        refuted = False
+        for target in found:
+            if target.presumed is None or target.best != target.scales[target.presumed]:
+                continue
+            fits, need = _verdict(attempt, target)
+            if not fits:  # it no longer fits: search below it, afresh
+                refuted = True
+                target.low, target.tried, target.presumed = 0, target.presumed, None
+                target.record(False, need)
         if not refuted:
             return best, attempt
-        for target in refuted:  # it no longer fits: search everything below it
-            target.low, target.high = 0, target.presumed - 1
-            target.first, target.tried, target.presumed = target.high, -1, None
 
 
-def _runs_over(attempt, target):
-    pages = {page for page, _ in attempt[1]}
-    return None in pages or bool(pages & target.pages)
+def _verdict(attempt, target):
+    """Whether ``target``'s pages fit in ``attempt``, and how much room they need."""
+    problems = [p for p in attempt[1] if p.page is None or p.page in target.pages]
+    needs = [p.need for p in problems]
+    return not problems, (max(needs) if needs and None not in needs else None)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pikepdf
 
 from . import hyphenation, marks, pdfx, screen
+from .copyfit import Problem
 from .errors import RenderError
 from .fetcher import RefusedResource
 
@@ -160,22 +161,27 @@ class Renderer:
 
 
 def check_placement(document, pages):
-    """Problems, as ``(page or None, message)``, of a booklet that does not come out
-    at ``pages`` pages.
+    """The :class:`~copyfit.Problem` list of a booklet that does not come out at
+    ``pages`` pages.
 
     Every section of a layout is one page and says which (``data-page``). Text
     that does not fit carries part of its section onto a page of its own; that
     is found here, with the facts carried over and how much runs over.
     """
-    spread = {}  # wanted page -> {page it landed on: [height in mm, element ids]}
+    spread = {}  # wanted page -> {page it landed on: [height, element ids, used]} (mm)
+    rooms = {}  # page -> the height of its page area, in mm
     for number, page in enumerate(document.pages, 1):
+        rooms[number] = page._page_box.height * PX_TO_MM
         for box in page._page_box.descendants():
             element = getattr(box, 'element', None)
             if element is None or box.element_tag != 'section' or 'data-page' not in element.attrib:
                 continue
             landed = spread.setdefault(int(element.get('data-page')), {})
-            entry = landed.setdefault(number, [0.0, set()])
+            entry = landed.setdefault(number, [0.0, set(), 0.0])
             entry[0] += box.height * PX_TO_MM
+            top = box.content_box_y()  # what its children fill, blank at the foot aside
+            entry[2] += max((child.position_y + child.margin_height() - top
+                             for child in box.children), default=0) * PX_TO_MM
             entry[1] |= {descendant.element.get('id') for descendant in box.descendants()
                          if getattr(descendant, 'element', None) is not None}
     problems = _clipped(document)
@@ -187,12 +193,17 @@ def check_placement(document, pages):
                             if name and name.startswith('fact-')},
                            key=lambda name: int(name.split('-')[1]))
             names = ', '.join(name.replace('-', ' ') for name in moved)
-            problems.append((wanted,
-                f'page {wanted} runs over by {height:.1f} mm'
+            # What it needs: all its children fill, over the room of its page.
+            room = rooms[first]
+            used = sum(entry[2] for entry in landed.values())
+            problems.append(Problem(
+                wanted, f'page {wanted} runs over by {height:.1f} mm'
                 + (f' ({names} do not fit)' if names else '')
-                + ': shorten the text or let the layout give it more room'))
+                + ': shorten the text or let the layout give it more room',
+                used / room if room > 0 else None))
     if not problems and len(document.pages) != pages:
-        problems.append((None, f'the layout makes {len(document.pages)} pages, not {pages}'))
+        problems.append(Problem(None, f'the layout makes {len(document.pages)} pages, '
+                                      f'not {pages}'))
     return problems
 
 
@@ -269,19 +280,21 @@ def _clipped(document):
             for line in block.children:
                 if not isinstance(line, LineBox):
                     continue
-                if below is None and line.position_y + line.height > bottom + 1:
-                    below = (line.position_y + line.height - bottom) * PX_TO_MM
+                if line.position_y + line.height > bottom + 1:  # the lowest line counts
+                    below = max(below or 0, (line.position_y + line.height - bottom) * PX_TO_MM)
                 right = max((child.position_x + child.margin_width()
                              for child in line.children), default=edge)
                 if wide is None and right > edge + 1:
                     wide = ((right - edge) * PX_TO_MM, _fact_of(line, page))
         if below is not None:
-            problems.append((number, f'page {number}: text runs {below:.1f} mm past the '
-                                     'bottom of the page area and is cut off'))
+            room = box.height * PX_TO_MM
+            problems.append(Problem(
+                number, f'page {number}: text runs {below:.1f} mm past the bottom of the '
+                'page area and is cut off', (room + below) / room if room > 0 else None))
         if wide is not None:
-            problems.append((number, f'page {number}: {wide[1]}a line runs {wide[0]:.1f} '
-                                     'mm past the right edge of its column (a word too long '
-                                     'to break?)'))
+            problems.append(Problem(
+                number, f'page {number}: {wide[1]}a line runs {wide[0]:.1f} mm past the '
+                'right edge of its column (a word too long to break?)'))
     return problems
 
 

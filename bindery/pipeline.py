@@ -236,7 +236,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     if limit and not problems:
         extra_css.append(pdf.justify(document, limit))
     if problems:
-        raise RenderError('; '.join(message for _, message in problems))
+        raise RenderError('; '.join(problem.message for problem in problems))
     result.pages = len(document.pages)
 
     job = pdf.Job(title=_title(edition),

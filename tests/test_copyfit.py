@@ -17,19 +17,23 @@ FACTS = [Decimal('0.95') + Decimal('0.025') * i for i in range(13)]
 
 
 class Booklet:
-    """A stand-in for WeasyPrint: each text fits up to a size; counts layouts."""
+    """A stand-in for WeasyPrint: each text fits up to a size, and says how much
+    room it needs beyond it, as the square of the scale (times ``error``, to see
+    what a poor estimate does; None: it does not say); counts layouts."""
 
-    def __init__(self, intro_fits, facts_fits):
+    def __init__(self, intro_fits, facts_fits, error=1.0):
         self.limits = {'intro': intro_fits, 'facts': facts_fits}
+        self.error = error
         self.layouts = 0
 
     def lay_out(self, scales):
         self.layouts += 1
         problems = []
-        if scales['intro'] > self.limits['intro']:
-            problems.append((2, 'page 2 runs over'))
-        if scales['facts'] > self.limits['facts']:
-            problems.append((5, 'page 5 runs over'))
+        for name, page in (('intro', 2), ('facts', 5)):
+            if scales[name] > self.limits[name]:
+                need = None if self.error is None else (
+                    float(scales[name] / self.limits[name]) ** 2 * self.error)
+                problems.append(copyfit.Problem(page, f'page {page} runs over', need))
         return scales, problems
 
     def answer(self):
@@ -42,21 +46,41 @@ limits = st.tuples(st.sampled_from([Decimal('0.8')] + INTRO),
                    st.sampled_from([Decimal('0.8')] + FACTS))
 
 
-@settings(max_examples=200, deadline=None)
-@given(limits)
-def test_cold_search_finds_the_largest_fit(fits):
-    booklet = Booklet(*fits)
-    scales, (laid_out, problems) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC))
-    assert scales == booklet.answer() == laid_out
-    assert bool(problems) == (fits[0] < INTRO[0] or fits[1] < FACTS[0])
-    assert booklet.layouts <= 6  # log2(13) + 1 tries, and the final layout
+errors = st.one_of(st.none(), st.floats(0.5, 2.0))
 
 
 @settings(max_examples=300, deadline=None)
-@given(limits, st.sampled_from(INTRO), st.sampled_from(FACTS))
-def test_a_search_from_last_builds_sizes_finds_the_same(fits, intro, facts):
-    """Whatever the sizes last time, the answer is the one a cold search gives."""
+@given(limits, errors)
+def test_cold_search_finds_the_largest_fit(fits, error):
+    """However wrong the estimate of the room needed, or with none at all."""
+    booklet = Booklet(*fits, error)
+    scales, (laid_out, problems) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC))
+    assert scales == booklet.answer() == laid_out
+    assert bool(problems) == (fits[0] < INTRO[0] or fits[1] < FACTS[0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(limits)
+def test_a_cold_search_without_estimates_bisects(fits):
+    booklet = Booklet(*fits, error=None)
+    copyfit.fit(booklet.lay_out, copyfit.targets(SPEC))
+    assert booklet.layouts <= 6  # the largest, log2(13) more, the final layout
+
+
+@settings(max_examples=100, deadline=None)
+@given(limits)
+def test_a_good_estimate_takes_three_layouts(fits):
+    """The largest size, the size above the estimate, the estimate."""
     booklet = Booklet(*fits)
+    copyfit.fit(booklet.lay_out, copyfit.targets(SPEC))
+    assert booklet.layouts <= 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(limits, st.sampled_from(INTRO), st.sampled_from(FACTS), errors)
+def test_a_search_from_last_builds_sizes_finds_the_same(fits, intro, facts, error):
+    """Whatever the sizes last time, the answer is the one a cold search gives."""
+    booklet = Booklet(*fits, error)
     known = {'intro': intro, 'facts': facts}
     scales, (laid_out, _) = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known)
     assert scales == booklet.answer() == laid_out
