@@ -90,7 +90,9 @@ def _mark_page(page, color, glyphs, prefix, bleed_mm, text):
            ([MARK_WIDTH_PT], 'w'), ([0], 'J'), ([[], 0], 'd')]
     ops += _trim_marks(trim, start)
     ops += _slug(trim, reach[1], text, glyphs, resources)
-    ops = [([Name.Artifact], 'BMC'), *ops, ([], 'EMC')]  # not text of the booklet
+    # Not text of the booklet: an artifact, kept out of the structure tree (after
+    # the Q, so that marked content and saved states nest).
+    ops = [ops[0], ([Name.Artifact], 'BMC'), *ops[1:], ([], 'EMC')]
     page.contents_add(prefix, prepend=True)
     page.contents_add(unparse_content_stream(
         [(operands, Operator(op)) for operands, op in ops]) + b'\n')

@@ -248,6 +248,26 @@ def test_marks_are_drawn_in_default_user_space_in_registration_colour(marked):
         assert not saved, f'page {number}: q without Q'
 
 
+def test_marks_are_artifacts_outside_the_structure_tree(marked):
+    """A tagged PDF's readers skip them: every registration-colour drawing lies in
+    an /Artifact marked-content sequence, and marked content nests with q/Q."""
+    pdf = _open(marked)
+    for number, page in enumerate(pdf.pages, 1):
+        spaces = page.Resources.get('/ColorSpace', {})
+        nesting, found = [], 0
+        for operands, operator in pikepdf.parse_content_stream(page):
+            operator = str(operator)
+            if operator in ('q', 'BMC', 'BDC'):
+                nesting.append(operands[0] if operator != 'q' else 'q')
+            elif operator in ('Q', 'EMC'):
+                assert nesting and (nesting[-1] == 'q') == (operator == 'Q'), number
+                nesting.pop()
+            elif operator in ('CS', 'cs') and operands[0] in spaces:
+                found += 1
+                assert '/Artifact' in nesting, f'page {number}: a mark outside /Artifact'
+        assert found and not nesting, number
+
+
 def test_marks_are_reproducible(booklet, marked):
     pdf = _open(booklet)
     marks.add_marks(pdf, 3, SLUG, FONT)
