@@ -43,9 +43,10 @@ class Job:
 
 
 #: How WeasyPrint writes the one PDF both outputs are finished from: PDF 1.6
-#: (PDF/X-4's), tagged (the screen's accessibility; harmless in print), pictures
-#: recompressed without loss.
-WRITE_OPTIONS = {'pdf_version': '1.6', 'pdf_tags': True, 'optimize_images': True}
+#: (PDF/X-4's), tagged (the screen's accessibility; harmless in print). Not
+#: ``optimize_images``: it re-encodes JPEGs at quality 75, and print must get
+#: the pictures as they were placed.
+WRITE_OPTIONS = {'pdf_version': '1.6', 'pdf_tags': True}
 
 #: The PDF outputs and their finishers. Both are written once from one layout,
 #: made with the print's CMYK colours and bleed: ``print`` is finished as PDF/X-4
@@ -208,57 +209,100 @@ def check_placement(document, pages):
 
 
 def justify(document, limit_mm):
-    """Share out the room left on each page marked ``data-justify``, in place;
-    return the CSS that would lay the pages out so.
+    """Share out the room left on each page marked ``data-justify``: return the CSS
+    that lays the pages out so, and whether ``document`` was changed to match.
 
     For every such section, the space between its last line and the foot of
     the page area is divided between its ``data-gap`` elements, at most
-    ``limit_mm`` each. Each gap's margins above and below grow by half its
-    share, so what follows a gap moves down: that is a move of the laid-out
-    boxes, not a new layout, since no line changes. The CSS (the custom
-    property ``--gap-share`` of each page's section) goes into the hand-off,
-    where a designer's WeasyPrint lays the pages out the same.
+    ``limit_mm`` each, as the custom property ``--gap-share`` of the section
+    (each gap's margins above and below grow by half its share). No line
+    changes, so where the layout allows it the laid-out boxes are moved down
+    instead of laying the pages out again: each section the last thing in the
+    flow of its page, alone, its gaps empty, their margins not collapsing into
+    larger ones beside them. Otherwise nothing is moved (False), and the caller
+    lays out again with the CSS, which also goes into the hand-off.
     """
     from weasyprint.anchors import gather_anchors
 
-    rules = []
+    rules, moves = [], []
     for page in document.pages:
         box = page._page_box
         bottom = box.content_box_y() + box.height
-        moved = False
-        for section in box.descendants():
-            element = getattr(section, 'element', None)
-            if (element is None or section.element_tag != 'section'
-                    or 'data-justify' not in element.attrib):
-                continue
+        sections = [section for section in box.descendants()
+                    if getattr(section, 'element', None) is not None
+                    and section.element_tag == 'section'
+                    and 'data-justify' in section.element.attrib]
+        for section in sections:
             gaps = [child for child in section.children
                     if getattr(child, 'element', None) is not None
                     and 'data-gap' in child.element.attrib]
             free = bottom - (section.content_box_y() + section.height)
             if not gaps or free <= 0:
                 continue
-            # In whole hundredths of a mm, a hair short of the room: the
-            # hand-off's CSS must not push the last fact over when laid out anew.
+            # In whole hundredths of a mm, a hair short of the room: laid out
+            # anew from the CSS, the last fact must not be pushed over.
             share_mm = math.floor(min(free * PX_TO_MM / len(gaps), float(limit_mm)) * 100
                                   - 1) / 100
             if share_mm <= 0:
                 continue
-            share, shift = share_mm / PX_TO_MM, 0
-            for child in section.children:
-                child.translate(dy=shift)  # from its margin edge
-                if child in gaps:
-                    child.margin_top += share / 2
-                    child.margin_bottom += share / 2
-                    shift += share
-            section.height += shift
-            moved = True
-            rules.append(f'section[data-page="{element.get("data-page")}"] '
+            rules.append(f'section[data-page="{section.element.get("data-page")}"] '
                          f'{{ --gap-share: {share_mm:.2f}mm; }}')
-        if moved:  # links, anchors and bookmarks were gathered where boxes were
-            page.links, page.anchors, page.bookmarks = [], {}, []
-            page.forms = {None: []}
-            gather_anchors(box, page.anchors, page.links, page.bookmarks, page.forms)
-    return '\n'.join(rules) + '\n'
+            movable = (len(sections) == 1 and _last_in_flow(section, box)
+                       and all(child.is_in_normal_flow() for child in section.children)
+                       and all(_plain_gap(gap, section) for gap in gaps))
+            moves.append((page, section, gaps, share_mm / PX_TO_MM) if movable else None)
+    css = '\n'.join(rules) + '\n' if rules else ''
+    if None in moves:
+        return css, False
+    for page, section, gaps, share in moves:
+        shift = 0
+        for child in section.children:
+            child.translate(dy=shift)  # from its margin edge
+            if child in gaps:
+                child.margin_top += share / 2
+                child.margin_bottom += share / 2
+                shift += share
+        ancestor = section
+        while ancestor is not page._page_box:  # those that hold it grow with it
+            ancestor.height += shift
+            ancestor = _parent(ancestor, page._page_box)
+        # Links, anchors and bookmarks were gathered where the boxes were.
+        page.links, page.anchors, page.bookmarks = [], {}, []
+        page.forms = {None: []}
+        gather_anchors(page._page_box, page.anchors, page.links, page.bookmarks, page.forms)
+    return css, True
+
+
+def _parent(box, root):
+    """The box of ``root``'s tree that has ``box`` among its children."""
+    for candidate in root.descendants():
+        if box in getattr(candidate, 'children', ()):
+            return candidate
+    return root
+
+
+def _last_in_flow(section, page_box):
+    """Whether nothing in the flow of the page comes after ``section`` (up to the
+    root element: the page's margin boxes, its running heads, are not in it)."""
+    box = section
+    while (parent := _parent(box, page_box)) is not page_box:
+        siblings = [child for child in parent.children if child.is_in_normal_flow()]
+        if siblings and siblings[-1] is not box:
+            return False
+        box = parent
+    return True
+
+
+def _plain_gap(gap, section):
+    """An empty gap whose margins no larger margin beside it swallows."""
+    if gap.children:
+        return False
+    children = section.children
+    index = children.index(gap)
+    before = children[index - 1] if index > 0 else None
+    after = children[index + 1] if index + 1 < len(children) else None
+    return ((before is None or before.margin_bottom <= gap.margin_top)
+            and (after is None or after.margin_top <= gap.margin_bottom))
 
 
 def _clipped(document):

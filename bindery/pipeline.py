@@ -234,7 +234,11 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                             'the layout\'s sizes')
     limit = layout.spec['justify_max_mm']
     if limit and not problems:
-        extra_css.append(pdf.justify(document, limit))
+        css, moved = pdf.justify(document, limit)
+        if css:
+            extra_css.append(css)
+        document, problems = (document, pdf.check_placement(document, layout.spec['pages'])
+                              ) if moved else lay_out(scales)
     if problems:
         raise RenderError('; '.join(problem.message for problem in problems))
     result.pages = len(document.pages)

@@ -17,7 +17,7 @@ import yaml
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from conftest import ROOT, pdfium_pages
+from conftest import ROOT, output_paths, pdfium_pages
 
 MM_TO_PT = 72 / 25.4
 
@@ -388,6 +388,21 @@ def _line_boxes(path, page):
 
 
 def test_fact_pages_are_justified_vertically(edition):
+    assert_justified(edition.screen)
+
+
+def test_a_layout_whose_boxes_cannot_simply_move_is_justified_too(project, tmp_path):
+    """Facts with margins larger than the gaps' collapse into them: the builder
+    lays the pages out again with the shares rather than moving boxes."""
+    css = 'layouts/nine-facts/booklet.css'
+    project.write(css, project.read(css) + '\n.fact { margin: 9mm 0; }\n')
+    out = tmp_path / 'out'
+    run = project.run('--out', out, 'kyrgyzstan/ky')
+    assert run.returncode == 0, str(run)
+    assert_justified(output_paths(out, 'kyrgyzstan', 'ky')['screen'])
+
+
+def assert_justified(screen):
     """On each facts page the space between facts is shared out evenly, until the
     last line ends at the foot of the page area (the same height on every such
     page, clear of the folio) or each space has grown by the layout's most
@@ -396,7 +411,7 @@ def test_fact_pages_are_justified_vertically(edition):
         encoding='utf-8'))['justify_max_mm'] * MM_TO_PT
     pages = {}
     for page in (4, 5, 6, 7):
-        lines = sorted(_line_boxes(edition.screen, page))
+        lines = sorted(_line_boxes(screen, page))
         folio = [line for line in lines if line[2] == str(page)][-1:]  # not fact 6's numeral
         body = [line for line in lines if line not in folio]
         numerals = [line for line in body if line[2].isdigit() and line[1] - line[0] > 20]

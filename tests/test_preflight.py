@@ -206,3 +206,28 @@ def test_ink_of_a_picture_goes_to_ghostscript(tmp_path):
     assert not finding.ok and finding.page == 1
     assert finding.message.startswith('400% total ink as Ghostscript separates the page '
                                       '(an image)'), finding.message
+
+
+def test_a_good_cmyk_photo_reaches_print_as_placed(project, tmp_path):
+    """A CMYK JPEG at print resolution passes preflight, and the print PDF carries
+    its bytes as they were (no re-encoding at a lower quality)."""
+    import io
+
+    import pikepdf
+    from PIL import Image
+
+    photo = Image.new('CMYK', (600, 60), (30, 60, 0, 10))
+    for x in range(0, 600, 7):  # detail a lossy re-encoding would change
+        photo.paste((0, 0, 100, 20), (x, 0, x + 3, 60))
+    data = io.BytesIO()
+    photo.save(data, format='JPEG', quality=95)
+    project.write('layouts/nine-facts/photo.jpg', data.getvalue())
+    project.replace(HTML, '<h2 class="intro-title">',
+                    '<img src="photo.jpg" alt="stripes" style="width: 50mm; height: 5mm">\n'
+                    '  <h2 class="intro-title">')
+    run, paths = build_kk(project, tmp_path)
+    assert run.returncode == 0, str(run)
+    with pikepdf.open(paths['print']) as pdf:
+        images = [image for image in pdf.pages[1].images.values()
+                  if image.get('/Filter') == '/DCTDecode']
+        assert [image.read_raw_bytes() for image in images] == [data.getvalue()]
