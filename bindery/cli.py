@@ -134,12 +134,24 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             continue
         results.append(None)
         todo.append((len(results) - 1, key, stamp, booklet, country, lang))
-    pool = None
-    if todo:  # the workers import WeasyPrint while the layouts load
+    if todo:
         from . import workers
 
         jobs = jobs or min(len(todo), os.cpu_count() or 1)
-        pool = workers.start(jobs)
+        pool = workers.start(jobs)  # they import WeasyPrint while the layouts load
+        try:
+            _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems)
+        finally:
+            pool.shutdown()  # done already, unless something failed before the build
+    stamps.save()
+    return problems, results
+
+
+def _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems):
+    """Load the layouts of ``todo`` and build its editions in ``pool``, filling in
+    ``results``, ``problems`` and ``stamps``."""
+    from . import workers
+
     layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _ in todo})
     problems += broken
     tasks = []
@@ -162,10 +174,6 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
                 stamps.record(key, stamp, result.files.values(), result.copyfit)
             else:
                 stamps.forget(key)
-    elif pool:
-        pool.shutdown()
-    stamps.save()
-    return problems, results
 
 
 def _serve(root, args):

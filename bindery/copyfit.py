@@ -33,6 +33,7 @@ class Target:
     tried: int = -1
     queued: int | None = None
     presumed: int | None = None
+    estimated: bool = False
 
     def __post_init__(self):
         self.high = self.queued = len(self.scales) - 1  # cold: the largest first
@@ -67,8 +68,9 @@ class Target:
     def record(self, fits, need=None):
         """Note how the scale tried did. Above a presumed scale, a fit sends the
         next try twice as far up (an estimate a step or two low costs a layout or
-        two, not a bisection). When it ran over by a known amount and nothing is
-        presumed, presume the scale that amount suggests."""
+        two, not a bisection). The first time it runs over by a known amount,
+        with nothing presumed, presume the scale that amount suggests; after
+        that, bisect."""
         self.queued = None
         if fits:
             self.low = self.tried + 1
@@ -76,7 +78,9 @@ class Target:
                 self.queued = min(self.high, self.tried + max(1, self.tried - self.presumed))
             return
         self.high = self.tried - 1
-        if need and need > 1 and self.presumed is None and self.low <= self.high:
+        if (need and need > 1 and not self.estimated and self.presumed is None
+                and self.low <= self.high):
+            self.estimated = True  # once: a second guess could creep down a step at a time
             # Text set s times larger takes about s² the room (s times the lines,
             # each s times as tall): the scale that fits is about s / √need.
             wanted = float(self.scales[self.tried]) / math.sqrt(need) * (1 + 1e-9)
@@ -117,9 +121,11 @@ def fit(lay_out, found, known=None, trusted=False):
     the next one up is tried; otherwise the scales are bisected. ``known`` gives
     the scales an earlier build chose, presumed the same way, so that a small
     edit costs two layouts; with ``trusted`` (nothing the layout depends on has
-    changed since) the known scales are laid out once. Whatever a presumption
-    the final layout refutes sends its target back to a search below it: the
-    result is always the largest scale that fits.
+    changed since) the known scales are laid out once. A text the final layout
+    shows running over is searched again below its scale. So, as long as a text
+    that fits at a scale fits at every smaller one, the result is the largest
+    scale that fits, except that a trusted scale is not tried against larger
+    ones.
 
     When even the smallest scale does not fit, the result carries the problems
     that say what runs over.
@@ -145,12 +151,11 @@ def fit(lay_out, found, known=None, trusted=False):
             scales, attempt = best, lay_out(best)
         refuted = False
         for target in found:
-            if target.presumed is None or target.best != target.scales[target.presumed]:
-                continue
             fits, need = _verdict(attempt, target)
-            if not fits:  # it no longer fits: search below it, afresh
-                refuted = True
-                target.low, target.tried, target.presumed = 0, target.presumed, None
+            best_index = max(target.high, 0)
+            if not fits and best_index > 0:  # a presumption, or another text moved
+                refuted = True  # pages: search below it
+                target.low, target.tried, target.presumed = 0, best_index, None
                 target.record(False, need)
         if not refuted:
             return best, attempt

@@ -1,5 +1,6 @@
 """Render an edition's HTML with WeasyPrint into the PDF of each output, and check the pages."""
 
+import gc
 import logging
 import math
 from contextlib import contextmanager
@@ -104,6 +105,13 @@ def _refuse_attachments(document):
 #: The font configuration and parsed stylesheets of the last layout and fonts a
 #: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``.
 _FONTS = {}
+
+
+def forget_fonts():
+    """Drop the kept font configuration, so that WeasyPrint deletes the temporary
+    folder it copied the fonts to (call it before a worker exits)."""
+    _FONTS.clear()
+    gc.collect()  # the configuration sits in reference cycles
 
 
 class Renderer:

@@ -149,6 +149,46 @@ def check_metadata(pdf, lang):
     return findings
 
 
+def check_screen_colour(pdf):
+    """For screen: no CMYK colour left in the page content (pages, forms, tiling
+    patterns, shadings, transparency groups); pictures aside."""
+    problems, seen = [], set()
+
+    def cmyk(space, resources):
+        named = resources.get('/ColorSpace', {}).get(str(space)) if resources else None
+        return '/DeviceCMYK' in (str(space), str(named))
+
+    def walk(owner, resources, number):
+        group = owner.get('/Group') if isinstance(owner, pikepdf.Stream) else owner.obj.get(
+            '/Group')
+        if group is not None and group.get('/CS') == '/DeviceCMYK':
+            return 'a transparency group blended in CMYK'
+        for operands, operator in pikepdf.parse_content_stream(owner):
+            op = str(operator)
+            if op in ('k', 'K') or (op in ('cs', 'CS') and cmyk(operands[0], resources)):
+                return f'a CMYK colour ({op})'
+        for shading in resources.get('/Shading', {}).values():
+            if cmyk(shading.get('/ColorSpace'), resources):
+                return 'a CMYK shading'
+        for child in [*resources.get('/XObject', {}).values(),
+                      *resources.get('/Pattern', {}).values()]:
+            if isinstance(child, pikepdf.Stream) and child.get('/Subtype') != '/Image' \
+                    and child.objgen not in seen:
+                seen.add(child.objgen)
+                found = walk(child, child.get('/Resources', {}), number)
+                if found:
+                    return found
+        return None
+
+    for number, page in enumerate(pdf.pages, 1):
+        found = walk(page, page.resources, number)
+        if found:
+            problems.append(Finding('colour', False, f'{found} left in the screen PDF: '
+                                    'the builder could not make it RGB; use the '
+                                    "layout's declared colours", number))
+    return problems or [Finding('colour', True, 'no CMYK colour in page content')]
+
+
 def check_rgb(pdf):
     """For print: no DeviceRGB colour space and no RGB colour operators anywhere."""
     problems = []
@@ -546,6 +586,8 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)
         findings += check_embedded(pdf)
+        if output == 'screen':
+            findings += check_screen_colour(pdf)
         if output == 'print':
             findings += check_pdfx(pdf)
             findings += check_rgb(pdf)

@@ -2,12 +2,13 @@
 
 The screen PDF is written from the very layout the print PDF comes from, so
 the two can never differ in a line break. What differs is done here, on the
-written file: every CMYK colour of the page content (pages, Form XObjects,
-axial and radial shadings) becomes the RGB the layout declares for it, or,
-for a CMYK colour the layout does not declare, its conversion from the print
-profile (FOGRA39) to sRGB by Little CMS; and each page is cut to its TrimBox.
-Pictures are left as they are: PDF readers show CMYK pictures. (WeasyPrint
-draws gradients in sRGB whatever their colours, so there is no CMYK shading.)
+written file: every CMYK colour operator of the page content (pages, Form
+XObjects, tiling patterns; transparency groups blend in RGB) becomes the RGB
+the layout declares for it, or, for a CMYK colour the layout does not declare,
+its conversion from the print profile (FOGRA39) to sRGB by Little CMS; and
+each page is cut to its TrimBox. Pictures are left as they are: PDF readers
+show CMYK pictures. What is not rewritten (a CMYK shading, as WeasyPrint makes
+with an ``@color-profile device-cmyk`` rule) the screen preflight reports.
 """
 
 from decimal import Decimal

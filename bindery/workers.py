@@ -7,7 +7,7 @@ other editions are built. Workers import WeasyPrint once each.
 
 import ctypes
 import ctypes.util
-import multiprocessing
+import multiprocessing.util
 import resource
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +33,11 @@ def _start_worker(memory):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     _die_with_parent()
     import weasyprint  # noqa: F401  (once per worker, not once per edition)
+
+    from . import pdf
+
+    # Workers end through os._exit: only multiprocessing's finalizers run.
+    multiprocessing.util.Finalize(None, pdf.forget_fonts, exitpriority=0)
 
 
 def _die_with_parent():

@@ -404,3 +404,17 @@ def test_a_text_engine_upgrade_changes_the_fingerprint(inputs, monkeypatch):
     before = print_of(inputs)
     monkeypatch.setattr(cache, 'text_engine', lambda: 'libpango-1.0.so.0 9.9.9')
     assert print_of(inputs) != before
+
+
+def test_the_installed_packages_count_as_installed():
+    """What the fingerprint reads from site-packages agrees with importlib.metadata."""
+    from importlib.metadata import version
+
+    for name in ('weasyprint', 'pyphen', 'pikepdf', 'fonttools'):
+        assert f'{name}-{version(name)}' in cache.installed().splitlines(), name
+
+
+def test_a_package_upgrade_changes_the_fingerprint(inputs, monkeypatch):
+    before = print_of(inputs)
+    monkeypatch.setattr(cache, 'installed', lambda: 'weasyprint-99.0')
+    assert print_of(inputs) != before

@@ -111,3 +111,22 @@ def test_known_sizes_off_the_layouts_steps_are_ignored():
     known = {'intro': Decimal('0.93'), 'facts': Decimal('7')}
     scales, _ = copyfit.fit(booklet.lay_out, copyfit.targets(SPEC), known, trusted=True)
     assert scales == booklet.answer()
+
+
+def test_a_tiny_overflow_does_not_walk_down_a_fine_scale_step_by_step():
+    """An estimate that keeps saying "a hair too big" is taken once; then bisect."""
+    spec = {'intro': dict(SPEC['intro'], min=Decimal('0.5'), max=Decimal('1.5'),
+                          step=Decimal('0.001')),
+            'facts': SPEC['facts']}
+    booklet = Booklet(Decimal('0.6'), FACTS[-1], error=None)
+    booklet.lay_out = _always_a_hair_over(booklet.lay_out)
+    scales, (_, problems) = copyfit.fit(booklet.lay_out, copyfit.targets(spec))
+    assert scales['intro'] == Decimal('0.6') and not problems
+    assert booklet.layouts <= 2 * 11 + 3, booklet.layouts
+
+
+def _always_a_hair_over(lay_out):
+    def wrapped(scales):
+        laid_out, problems = lay_out(scales)
+        return laid_out, [problem._replace(need=1.0000001) for problem in problems]
+    return wrapped

@@ -190,3 +190,14 @@ def test_failed_edition_removes_its_outputs_of_a_previous_build(project, built, 
     for path, mtime in before.items():
         assert path.is_file() and path.stat().st_mtime_ns != mtime, f'{path.name} not rebuilt'
     assert leftovers(out) == []
+
+
+def test_a_build_leaves_nothing_in_the_temporary_folder(project, tmp_path, monkeypatch):
+    """WeasyPrint copies the fonts of each font configuration to a temporary folder;
+    a worker keeps its configuration between editions and must remove it at exit."""
+    temp = tmp_path / 'tmp'
+    temp.mkdir()
+    monkeypatch.setenv('TMPDIR', str(temp))
+    run = project.run('--out', tmp_path / 'out', '-j2', 'kazakhstan/kk', 'kyrgyzstan/ky')
+    assert run.returncode == 0, str(run)
+    assert sorted(path.name for path in temp.iterdir()) == []

@@ -125,3 +125,37 @@ def test_undeclared_cmyk_goes_through_the_print_profile(recoloured):
                  if str(operator) in ('rg', 'scn') and len(operands) == 3} - declared
     greys = {grey for grey in greys if max(grey) - min(grey) < 0.02}
     assert greys and all(0.52 < grey[0] < 0.7 for grey in greys), greys
+
+
+def _page_pdf(path, content, resources=None):
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(100, 100))
+    page.obj.Contents = pdf.make_stream(content)
+    if resources:
+        page.obj.Resources = pdf.make_indirect(pikepdf.Dictionary(resources))
+    pdf.save(path)
+    return path
+
+
+def test_screen_preflight_fails_on_cmyk_the_recolouring_leaves(tmp_path):
+    """A CMYK operator is recoloured (then the check passes); a CMYK shading is not
+    rewritten, and the check says so."""
+    from bindery import pdfx, preflight, screen
+
+    drawn = _page_pdf(tmp_path / 'k.pdf', b'0 0 0 1 k 0 0 10 10 re f')
+    with pikepdf.open(drawn) as pdf:
+        assert not preflight.check_screen_colour(pdf)[0].ok
+    screen.finish(drawn, {(0.0, 0.0, 0.0, 1.0): (0.1, 0.1, 0.1)}, pdfx.PROFILE)
+    with pikepdf.open(drawn) as pdf:
+        assert preflight.check_screen_colour(pdf)[0].ok
+
+    shading = pikepdf.Dictionary(ShadingType=2, ColorSpace=pikepdf.Name.DeviceCMYK,
+                                 Coords=[0, 0, 100, 0], Function=pikepdf.Dictionary(
+                                     FunctionType=2, Domain=[0, 1], N=1,
+                                     C0=[0, 0, 0, 0], C1=[1, 0, 0, 0]))
+    shaded = _page_pdf(tmp_path / 'sh.pdf', b'/Sh0 sh',
+                       {'/Shading': pikepdf.Dictionary(Sh0=shading)})
+    screen.finish(shaded, {}, pdfx.PROFILE)
+    with pikepdf.open(shaded) as pdf:
+        finding = preflight.check_screen_colour(pdf)[0]
+    assert not finding.ok and 'CMYK shading' in finding.message
