@@ -159,6 +159,8 @@ class Renderer:
                         stylesheets=sheets, font_config=self.font_config)
             except RefusedResource as exc:
                 raise RenderError(f'resource refused: {exc}') from None
+            except _WEASYPRINT_LIMITS as exc:
+                raise _cannot_draw(exc) from None
         # WeasyPrint reports a picture it could not load, or a refusal met inside
         # an SVG, as a log line and draws nothing: here that fails the edition.
         if self.fetcher.refused:
@@ -361,13 +363,35 @@ def _fact_of(line, page):
     return ''
 
 
+#: What WeasyPrint raises for CSS it parses but cannot draw (WeasyPrint 70: a
+#: ``device-cmyk()`` colour in a gradient, NotImplementedError; in a shadow,
+#: AssertionError): the layout's limit, not a bug of the builder.
+_WEASYPRINT_LIMITS = (NotImplementedError, AssertionError)
+
+
+def _cannot_draw(exc):
+    import traceback
+
+    import weasyprint
+
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return RenderError(
+        f'WeasyPrint {weasyprint.__version__} cannot draw something the layout asks '
+        f'for ({type(exc).__name__} in {Path(where.filename).name}:{where.lineno}); '
+        'a known cause is a device-cmyk() colour (var(--…)) in a gradient or a '
+        'shadow: use plain fills there')
+
+
 def write_pdf(document, target, identifier, fetcher):
     """Write ``document`` as the PDF the outputs are finished from; return warnings.
 
     SVG pictures are drawn, and what they link to fetched, only now: a refusal
     met then fails the edition too."""
     with _collect_warnings() as log:
-        document.write_pdf(target, pdf_identifier=identifier, **WRITE_OPTIONS)
+        try:
+            document.write_pdf(target, pdf_identifier=identifier, **WRITE_OPTIONS)
+        except _WEASYPRINT_LIMITS as exc:
+            raise _cannot_draw(exc) from None
     if fetcher.refused:
         raise RenderError(f'resource refused: {fetcher.refused[0]}')
     if log.errors:

@@ -250,3 +250,16 @@ def test_a_build_reports_the_same_line_and_builds_the_other_edition(project, tmp
         assert not path.exists(), f'{path.name} left for a failed edition'
     for path in output_paths(out, 'kyrgyzstan', 'ky').values():
         assert path.is_file(), f'{path.name} not built for the good edition'
+
+
+def test_css_weasyprint_cannot_draw_fails_the_edition_with_a_reason(project, tmp_path):
+    """A gradient between two of the layout's (CMYK) colours: WeasyPrint 70 parses
+    it and then cannot draw it. The edition fails with a reason, not a traceback."""
+    css = 'layouts/nine-facts/booklet.css'
+    project.write(css, project.read(css) + (
+        '\n.intro-title { background: linear-gradient(var(--navy), var(--amber)); }\n'))
+    run = project.run('--out', tmp_path / 'out', 'kazakhstan/kk')
+    assert run.returncode == 1, str(run)
+    assert 'Traceback' not in run.stderr and 'bug in bindery' not in run.stderr, run.stderr
+    assert any('kazakhstan/kk' in line and 'cannot draw' in line and 'gradient' in line
+               for line in run.error_lines), run.error_lines

@@ -228,6 +228,6 @@ def test_a_good_cmyk_photo_reaches_print_as_placed(project, tmp_path):
     run, paths = build_kk(project, tmp_path)
     assert run.returncode == 0, str(run)
     with pikepdf.open(paths['print']) as pdf:
-        images = [image for image in pdf.pages[1].images.values()
+        images = [image for image in pdf.pages[1].get_images().values()
                   if image.get('/Filter') == '/DCTDecode']
         assert [image.read_raw_bytes() for image in images] == [data.getvalue()]
