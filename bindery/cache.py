@@ -88,7 +88,7 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
             digest.update(data)
 
     def add_file(path, label=None):
-        add(label or _relative(path, root), _read(path))
+        add(label or _relative(path, root), _digest(path))
 
     add('format', f'{FORMAT} bindery {__version__} python {sys.version}'.encode())
 
@@ -112,7 +112,7 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     font_root = Path(root, 'fonts')
     for path in sorted({font_root / font for font in fonts}):
         inside = _inside(path, root)
-        add(_relative(path, root), _read(path) if inside else b'outside the project')
+        add(_relative(path, root), _digest(path) if inside else b'outside the project')
     for pattern in ('profiles/*.icc', 'hyphenation/*.dic'):
         for path in sorted(root.glob(pattern)):
             add_file(path)
@@ -317,6 +317,23 @@ def _read(path):
         return Path(path).read_bytes()
     except OSError:
         return None
+
+
+def _digest(path):
+    """The SHA-256 of a file's bytes (as :func:`_read` gives them), computed once
+    per process for a file that has not changed since: every edition of a
+    booklet reads the same fonts, layout and package."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return _digest_of(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _digest_of(path, inode, size, mtime_ns):
+    data = _read(path)
+    return None if data is None else hashlib.sha256(data).digest()
 
 
 def _relative(path, root):

@@ -578,9 +578,9 @@ def preflight_imposed(path, pages, layout, root, sheet_mm=(297, 210)):
 
 def preflight(path, output, booklet, layout, root, lang, blocks):
     """All checks for one PDF output; a list of :class:`Finding`."""
-    # Two readers, neither ours: poppler reads the print PDF (in the background,
-    # while pikepdf does the rest), PDFium the screen PDF.
-    reader = textcheck.Pdftotext if output == 'print' else textcheck.Pdfium
+    # Two readers, neither ours: poppler reads the screen PDF (in the background,
+    # while pikepdf does the rest), PDFium the print PDF.
+    reader = textcheck.Pdftotext if output == 'screen' else textcheck.Pdfium
     with reader(path) as extraction, pikepdf.open(path) as pdf:
         findings = check_boxes(pdf, booklet, output)
         findings += check_fonts(pdf, allowed_font_names(layout, root))
