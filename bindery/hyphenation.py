@@ -142,13 +142,18 @@ class _CaseAwareDict(pyphen.HyphDict):
         return super().positions(word)
 
 
+#: The dictionaries register() has parsed: path -> (mtime in ns, size).
+_PARSED = {}
+
+
 def register(folder=DICTIONARIES):
     """Make pyphen, and so WeasyPrint's ``hyphens: auto``, use our dictionaries
     for ``lang`` kk, kk-KZ, ky and ky-KG. Safe to call more than once.
 
     WeasyPrint asks ``pyphen.language_fallback(lang)``, which reads
     ``LANGUAGES_LOWERCASE``, then opens ``LANGUAGES[...]`` through pyphen's
-    cache of parsed files, where the case-aware dictionary is put first.
+    cache of parsed files, where the case-aware dictionary is put first (parsed
+    again only when the file has changed since).
     """
     for lang in LANGS:
         path = dictionary_path(lang, folder)
@@ -157,4 +162,8 @@ def register(folder=DICTIONARIES):
         for code in CODES[lang]:
             pyphen.LANGUAGES[code] = path
             pyphen.LANGUAGES_LOWERCASE[code.lower()] = code
-        pyphen.hdcache[path] = _CaseAwareDict(path)
+        stamp = path.stat().st_mtime_ns, path.stat().st_size
+        if not (isinstance(pyphen.hdcache.get(path), _CaseAwareDict)
+                and _PARSED.get(path) == stamp):
+            pyphen.hdcache[path] = _CaseAwareDict(path)
+            _PARSED[path] = stamp

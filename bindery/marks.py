@@ -1,5 +1,8 @@
 """Draw trim marks and a slug line outside the bleed, in registration colour."""
 
+import os
+from functools import lru_cache
+
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, Operator, unparse_content_stream
@@ -51,11 +54,11 @@ def add_marks(pdf, bleed_mm, slug_text, font_path):
     color = pdf.make_indirect(_registration())
     prefix = pdf.make_stream(b'q\n')
     pages = len(pdf.pages)
-    with TTFont(font_path) as font:  # tables are read as needed, so it stays open till done
-        glyphs = _Glyphs(pdf, font, font_path)
-        for number, page in enumerate(pdf.pages, 1):
-            text = slug_text.replace('{page}', str(number)).replace('{pages}', str(pages))
-            _mark_page(page, color, glyphs, prefix, bleed_mm, text)
+    info = os.stat(font_path)
+    glyphs = _Glyphs(pdf, _outlines(str(font_path), info.st_mtime_ns, info.st_size))
+    for number, page in enumerate(pdf.pages, 1):
+        text = slug_text.replace('{page}', str(number)).replace('{pages}', str(pages))
+        _mark_page(page, color, glyphs, prefix, bleed_mm, text)
 
 
 def _registration():
@@ -145,16 +148,52 @@ def _slug(trim, bleed_bottom, text, glyphs, resources):
     return ops + [([], 'Q')]
 
 
+@lru_cache(maxsize=8)
+def _outlines(path, mtime_ns, size):
+    """The :class:`_Outlines` of the font at ``path`` as it is now (a worker
+    draws the same slug font for every edition it builds)."""
+    return _Outlines(path)
+
+
+class _Outlines:
+    """A font's glyph outlines as PDF path operators, each drawn on first use."""
+
+    def __init__(self, path):
+        self.path = path
+        with TTFont(path, lazy=False) as font:  # read whole, closed at once
+            self.units = font['head'].unitsPerEm
+            self.cmap = font.getBestCmap()
+            glyph_set = font.getGlyphSet()
+            self._glyphs = {name: glyph_set[name] for name in set(self.cmap.values())}
+            self._set = glyph_set
+        self._drawn = {}  # character -> (content bytes or None, bounds, advance)
+
+    def glyph(self, char):
+        """``(path operators or None for a blank glyph, bounds, advance)`` of
+        ``char``, in font units."""
+        if char not in self._drawn:
+            name = self.cmap.get(ord(char))
+            if name is None:
+                raise ValueError(f'{self.path}: no glyph for {char!r} '
+                                 f'(U+{ord(char):04X}) in the slug line')
+            glyph = self._glyphs[name]
+            pen = _PathPen(self._set)
+            glyph.draw(pen)
+            data = unparse_content_stream(
+                [(operands, Operator(op)) for operands, op in pen.ops + [([], 'f')]]
+            ) if pen.ops else None
+            self._drawn[char] = (data, pen.bounds() if pen.ops else None, glyph.width)
+        return self._drawn[char]
+
+
 class _Glyphs:
     """Outlines of a font's glyphs as Form XObjects, one per glyph, shared by all pages."""
 
-    def __init__(self, pdf, font, font_path):
+    def __init__(self, pdf, outlines):
         self.pdf = pdf
-        self.units = font['head'].unitsPerEm
-        self.cmap = font.getBestCmap()
-        self.set = font.getGlyphSet()
+        self.outlines = outlines
+        self.units = outlines.units
         self.forms = {}  # character -> ((resource name, form) or None, advance)
-        self.path = font_path
 
     def width(self, text):
         """The advance width of ``text`` in ems."""
@@ -166,24 +205,15 @@ class _Glyphs:
         The advance is in font units. The form is made on first use.
         """
         if char not in self.forms:
-            name = self.cmap.get(ord(char))
-            if name is None:
-                raise ValueError(f'{self.path}: no glyph for {char!r} '
-                                 f'(U+{ord(char):04X}) in the slug line')
-            glyph = self.set[name]
-            pen = _PathPen(self.set)
-            glyph.draw(pen)
+            data, bounds, advance = self.outlines.glyph(char)
             form = None
-            if pen.ops:
+            if data is not None:
                 # A form inherits the colour in force where it is drawn, so the
                 # outlines fill in registration colour without saying so here.
-                data = unparse_content_stream(
-                    [(operands, Operator(op)) for operands, op in pen.ops + [([], 'f')]])
-                bounds = pen.bounds()
                 form = (Name(f'/{_GLYPH}{len(self.forms) + 1}'), self.pdf.make_stream(
                     data, Type=Name.XObject, Subtype=Name.Form, BBox=bounds,
                     Resources=Dictionary()))
-            self.forms[char] = (form, glyph.width)
+            self.forms[char] = (form, advance)
         return self.forms[char]
 
 

@@ -189,15 +189,14 @@ def check_screen_colour(pdf):
     return problems or [Finding('colour', True, 'no CMYK colour in page content')]
 
 
-def check_rgb(pdf):
+def check_rgb(pdf, parsed=None):
     """For print: no DeviceRGB colour space and no RGB colour operators anywhere."""
     problems = []
     for number, page in enumerate(pdf.pages, 1):
         spaces = page.resources.get('/ColorSpace', {})
         if any('/DeviceRGB' in str(spaces[key]) for key in spaces.keys()):
             problems.append(Finding('colour', False, 'a DeviceRGB colour space', number))
-        for operands, operator in pikepdf.parse_content_stream(page):
-            op = str(operator)
+        for operands, op in _operations(page, parsed):
             if op in ('rg', 'RG') or (op in ('cs', 'CS') and str(operands[0]) == '/DeviceRGB'):
                 problems.append(Finding('colour', False, f'RGB colour ({op}) in print: '
                                         'declare every colour as CMYK', number))
@@ -268,10 +267,11 @@ def _total_ink(space, values):
 
 
 def _operations(owner, parsed):
-    """The ``(operands, operator name)`` of a content stream; a Form XObject's are
-    parsed once per document (``parsed``, by object id), however often it is drawn:
-    a slug line draws each glyph's form on every page."""
-    key = owner.objgen if isinstance(owner, pikepdf.Stream) else None
+    """The ``(operands, operator name)`` of a page's or a form's content, parsed
+    once per document (``parsed``, by object id) however often it is read: a
+    slug line draws each glyph's form on every page, and two checks read pages."""
+    key = (owner.objgen if isinstance(owner, pikepdf.Stream)
+           else owner.obj.objgen if isinstance(owner, pikepdf.Page) else None)
     if parsed is not None and key in parsed:
         return parsed[key]
     operations = [(operands, str(operator))
@@ -590,8 +590,8 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
             findings += check_screen_colour(pdf)
         if output == 'print':
             findings += check_pdfx(pdf)
-            findings += check_rgb(pdf)
             parsed = {}
+            findings += check_rgb(pdf, parsed)
             readings = [read_page(page, parsed) for page in pdf.pages]
             findings += check_marks(readings)
             findings += check_ink(path, readings)
