@@ -157,6 +157,8 @@ def fit(lay_out, found, known=None, trusted=False):
                 refuted = True  # pages: search below it
                 target.low, target.tried, target.presumed = 0, best_index, None
                 target.record(False, need)
+                if target.presumed is None:  # no new estimate: the size just below first
+                    target.queued = target.high
         if not refuted:
             return best, attempt
 
