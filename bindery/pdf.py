@@ -243,21 +243,24 @@ def justify(document, limit_mm):
                     and section.element_tag == 'section'
                     and 'data-justify' in section.element.attrib]
         for section in sections:
+            count = sum(1 for element in section.element.iter()
+                        if 'data-gap' in element.attrib)  # the CSS reaches them all
             gaps = [child for child in section.children
                     if getattr(child, 'element', None) is not None
                     and 'data-gap' in child.element.attrib]
             free = bottom - (section.content_box_y() + section.height)
-            if not gaps or free <= 0:
+            if not count or free <= 0:
                 continue
             # In whole hundredths of a mm, a hair short of the room: laid out
             # anew from the CSS, the last fact must not be pushed over.
-            share_mm = math.floor(min(free * PX_TO_MM / len(gaps), float(limit_mm)) * 100
+            share_mm = math.floor(min(free * PX_TO_MM / count, float(limit_mm)) * 100
                                   - 1) / 100
             if share_mm <= 0:
                 continue
             rules.append(f'section[data-page="{section.element.get("data-page")}"] '
                          f'{{ --gap-share: {share_mm:.2f}mm; }}')
-            movable = (len(sections) == 1 and _last_in_flow(section, box)
+            movable = (len(sections) == 1 and len(gaps) == count
+                       and _last_in_flow(section, box)
                        and all(child.is_in_normal_flow() for child in section.children)
                        and all(_plain_gap(gap, section) for gap in gaps))
             moves.append((page, section, gaps, share_mm / PX_TO_MM) if movable else None)
