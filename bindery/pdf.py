@@ -260,7 +260,7 @@ def justify(document, limit_mm):
             rules.append(f'section[data-page="{section.element.get("data-page")}"] '
                          f'{{ --gap-share: {share_mm:.2f}mm; }}')
             movable = (len(sections) == 1 and len(gaps) == count
-                       and _last_in_flow(section, box)
+                       and _last_in_flow(_path(box, section))
                        and all(child.is_in_normal_flow() for child in section.children)
                        and all(_plain_gap(gap, section) for gap in gaps))
             moves.append((page, section, gaps, share_mm / PX_TO_MM) if movable else None)
@@ -275,10 +275,8 @@ def justify(document, limit_mm):
                 child.margin_top += share / 2
                 child.margin_bottom += share / 2
                 shift += share
-        ancestor = section
-        while ancestor is not page._page_box:  # those that hold it grow with it
-            ancestor.height += shift
-            ancestor = _parent(ancestor, page._page_box)
+        for holder in _path(page._page_box, section):  # those that hold it grow with it
+            holder.height += shift
         # Links, anchors and bookmarks were gathered where the boxes were.
         page.links, page.anchors, page.bookmarks = [], {}, []
         page.forms = {None: []}
@@ -286,24 +284,26 @@ def justify(document, limit_mm):
     return css, True
 
 
-def _parent(box, root):
-    """The box of ``root``'s tree that has ``box`` among its children."""
-    for candidate in root.descendants():
-        if box in getattr(candidate, 'children', ()):
-            return candidate
-    return root
+def _path(root, box):
+    """The boxes from a child of ``root`` down to ``box``, ``box`` included."""
+    for child in getattr(root, 'children', ()):
+        if child is box:
+            return [box]
+        below = _path(child, box)
+        if below:
+            return [child, *below]
+    return []
 
 
-def _last_in_flow(section, page_box):
-    """Whether nothing in the flow of the page comes after ``section`` (up to the
-    root element: the page's margin boxes, its running heads, are not in it)."""
-    box = section
-    while (parent := _parent(box, page_box)) is not page_box:
-        siblings = [child for child in parent.children if child.is_in_normal_flow()]
-        if siblings and siblings[-1] is not box:
-            return False
-        box = parent
-    return True
+def _last_in_flow(path):
+    """Whether nothing in the flow of the page comes after the last box of
+    ``path`` (from the root element down: the page's margin boxes, its running
+    heads, are not in the flow)."""
+    def last_in_flow(parent, box):
+        flow = [child for child in parent.children if child.is_in_normal_flow()]
+        return bool(flow) and flow[-1] is box
+
+    return all(last_in_flow(parent, box) for parent, box in zip(path, path[1:]))
 
 
 def _plain_gap(gap, section):

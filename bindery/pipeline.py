@@ -237,8 +237,10 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
         css, moved = pdf.justify(document, limit)
         if css:
             extra_css.append(css)
-        document, problems = (document, pdf.check_placement(document, layout.spec['pages'])
-                              ) if moved else lay_out(scales)
+        if moved:
+            problems = pdf.check_placement(document, layout.spec['pages'])
+        else:
+            document, problems = lay_out(scales)
     if problems:
         raise RenderError('; '.join(problem.message for problem in problems))
     result.pages = len(document.pages)

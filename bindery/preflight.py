@@ -158,7 +158,7 @@ def check_screen_colour(pdf):
         named = resources.get('/ColorSpace', {}).get(str(space)) if resources else None
         return '/DeviceCMYK' in (str(space), str(named))
 
-    def walk(owner, resources, number):
+    def walk(owner, resources):
         group = owner.get('/Group') if isinstance(owner, pikepdf.Stream) else owner.obj.get(
             '/Group')
         if group is not None and group.get('/CS') == '/DeviceCMYK':
@@ -175,13 +175,13 @@ def check_screen_colour(pdf):
             if isinstance(child, pikepdf.Stream) and child.get('/Subtype') != '/Image' \
                     and child.objgen not in seen:
                 seen.add(child.objgen)
-                found = walk(child, child.get('/Resources', {}), number)
+                found = walk(child, child.get('/Resources', {}))
                 if found:
                     return found
         return None
 
     for number, page in enumerate(pdf.pages, 1):
-        found = walk(page, page.resources, number)
+        found = walk(page, page.resources)
         if found:
             problems.append(Finding('colour', False, f'{found} left in the screen PDF: '
                                     'the builder could not make it RGB; use the '
