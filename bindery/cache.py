@@ -54,7 +54,8 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     in, each file by its project-relative path and its bytes (a missing file
     counts as missing, not as an error: the build will say what is wrong):
 
-    * ``data/<country>/<lang>.yaml`` and ``data/<country>/country.yaml``; of a
+    * ``data/<country>/<lang>.yaml``, ``data/<country>/country.yaml`` and the
+      product's own ``data/<country>/<layout_name>/<lang>.yaml``; of a
       translation's original only whether it exists (its text is not used);
     * every file under ``layouts/<layout_name>/`` (strings of every language
       included: a broken one stops the layout), but dotfiles and ``__pycache__``;
@@ -98,6 +99,7 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     edition_bytes = _read(edition_file)
     add(_relative(edition_file, root), edition_bytes)
     add_file(data / 'country.yaml')
+    add_file(data / layout_name / f'{lang}.yaml')  # the product's own text, if any
     original = _TRANSLATION_OF.search(edition_bytes or b'')
     if original:
         name = original.group(1).decode('ascii')

@@ -46,9 +46,9 @@ def remove_stale(paths):
 
 
 def unbuildable(booklet, country, lang, out):
-    """The result of an edition whose layout is broken: failed, no output left."""
+    """The result of an edition whose layout is broken: failed, and not tried, so
+    whatever an earlier build made of it is left as it was."""
     name = f'{country}/{lang}'
-    remove_stale(output_paths(out, booklet, name))
     return Result(booklet.name, name, errors=[
         f'{name}: not built: layout {booklet.layout} has errors (above)'])
 

@@ -19,6 +19,9 @@ class SourceError(BookletError):
         self.field, self.message = field, message
         super().__init__(str(self))
 
+    def __reduce__(self):  # to and from worker processes
+        return SourceError, (self.path, self.line, self.col, self.field, self.message)
+
     def __str__(self):
         where = f'{self.path}:{self.line}:{self.col}'
         return f'{where}: {self.field}: {self.message}' if self.field else (
@@ -28,11 +31,13 @@ class SourceError(BookletError):
 class SourceErrors(BookletError):
     """Every problem found in a set of sources, reported together."""
 
-    def __init__(self, errors, source=None):
+    def __init__(self, errors, source=None, sources=()):
         self.errors = sorted(errors, key=lambda e: (e.path, e.line, e.col))
         #: The file the errors are in, when it could be parsed: later checks
         #: (glyphs) can still run on it, so that every error shows at once.
         self.source = source
+        #: The files that could be read, as ``(source, schema)``: the same use.
+        self.sources = list(sources)
         super().__init__('\n'.join(str(error) for error in self.errors))
 
 

@@ -1,9 +1,13 @@
 """The layout's fonts: the @font-face rules that load them, and a glyph check before rendering."""
 
+import unicodedata
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
+
+from .errors import SourceError
 
 #: Characters the renderer itself may put on a page: the hyphen WeasyPrint inserts
 #: at a line-end break (U+2010), and the spaces, quotes and dashes that
@@ -46,6 +50,8 @@ def missing_glyphs(faces, root, text):
     faces = [(face['family'], _cmap(str(Path(root, 'fonts', face['file']))))
              for face in faces]
     for char in sorted(set(text) - {'\n', '\t'}):
+        if unicodedata.category(char) == 'Cf' and char != '\u00ad':  # joiners draw nothing
+            continue
         lacking = [family for family, cmap in faces if ord(char) not in cmap]
         if lacking:
             missing[char] = list(dict.fromkeys(lacking))
@@ -74,3 +80,38 @@ def check_coverage(layout, root, texts):
                 path, char, f"{char!r} (U+{ord(char):04X}) has no glyph in the "
                             f"layout's fonts ({', '.join(families)})"))
     return errors
+
+
+class _Text(HTMLParser):
+    """The text an HTML page shows: its text nodes and ``data-*`` attributes (CSS
+    may print them), outside ``<head>``, ``<style>`` and ``<script>``."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ('head', 'style', 'script', 'title'):
+            self.hidden += 1
+        self.parts += [value for name, value in attrs if name.startswith('data-') and value]
+
+    def handle_endtag(self, tag):
+        if tag in ('head', 'style', 'script', 'title'):
+            self.hidden = max(0, self.hidden - 1)
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def check_html(layout, root, html):
+    """Errors for characters of the rendered page (what the template made of the
+    content: amounts, year spans, its own words) that a face lacks."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    template = f"layouts/{layout.name}/{layout.spec['template']}"
+    return [SourceError(template, 1, 1, '', f'the page shows {char!r} (U+{ord(char):04X}), '
+                        f"which has no glyph in the layout's fonts ({', '.join(families)})")
+            for char, families in missing_glyphs(layout.spec['fonts'], root,
+                                                 ''.join(parser.parts)).items()]

@@ -1,10 +1,44 @@
-"""Impose a booklet 2-up for saddle stitching."""
+"""Impose a booklet 2-up for saddle stitching, on a standard sheet that holds a spread."""
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Rectangle
 
 MM = 72 / 25.4
 _TOLERANCE = 0.01  # pt
+
+#: Standard sheets a proof can be printed on: name -> (short side, long side) in mm.
+#: ISO 216 A sizes and the US sizes (Tabloid turned landscape is called Ledger).
+SHEETS = {
+    'A6': (105, 148), 'A5': (148, 210), 'A4': (210, 297), 'A3': (297, 420),
+    'A2': (420, 594), 'A1': (594, 841), 'A0': (841, 1189),
+    'Letter': (215.9, 279.4), 'Legal': (215.9, 355.6), 'Tabloid': (279.4, 431.8),
+}
+#: How far, in mm, a spread may exceed a sheet and still fit it: the proof
+#: then loses at most a quarter of a millimetre at each edge.
+SHEET_TOLERANCE_MM = 0.5
+
+
+def proof_sheet(width_mm, height_mm):
+    """The standard sheet to print the 2-up proof of ``width_mm`` × ``height_mm`` pages on.
+
+    Returns ``(name, (sheet_width_mm, sheet_height_mm))`` for the sheet of
+    :data:`SHEETS` with the smallest area that holds a spread, two trimmed
+    pages side by side (``2 × width_mm`` by ``height_mm``), within
+    :data:`SHEET_TOLERANCE_MM`; None when no sheet does. The sheet is always
+    landscape (width ≥ height), the fold parallel to its short edge. A5 pages
+    give ``('A4', (297, 210))``, A4 ``('A3', (420, 297))``, US Letter
+    ``('Tabloid', (431.8, 279.4))``. The sizes may be :class:`~decimal.Decimal`
+    or float; raises :class:`ValueError` unless both are positive.
+    """
+    width, height = float(width_mm), float(height_mm)
+    if not (width > 0 and height > 0):  # also refuses NaN
+        raise ValueError(f'a page must have a positive size, not {width_mm} × {height_mm} mm')
+    fits = [(short * long, name, (long, short)) for name, (short, long) in SHEETS.items()
+            if 2 * width <= long + SHEET_TOLERANCE_MM and height <= short + SHEET_TOLERANCE_MM]
+    if not fits:
+        return None
+    _, name, sheet = min(fits, key=lambda fit: fit[0])  # the first listed of equal areas
+    return name, sheet
 
 
 def saddle_order(pages):
@@ -32,24 +66,27 @@ def saddle_order(pages):
     return sides
 
 
-def impose(src, sheet_size_mm=(297, 210)):
+def impose(src, sheet_size_mm):
     """A new :class:`pikepdf.Pdf` with the pages of ``src`` two-up in saddle order.
 
     Each page's TrimBox area becomes a Form XObject clipped to the trim; a
-    pair sits centred on a sheet of ``sheet_size_mm`` (landscape A4 by
-    default), the two pages meeting at the fold. Print both sides flipping on
-    the short edge; the back sides need no rotation. Each sheet's TrimBox and
-    BleedBox are the pair's area. The output intents, XMP metadata, Info,
+    pair sits centred on a sheet of ``sheet_size_mm`` (width, height in mm;
+    :func:`proof_sheet` chooses it), the two pages meeting at the fold. Print
+    both sides flipping on the edge parallel to the fold (the short edge of a
+    landscape sheet); the back sides need no rotation. Each sheet's TrimBox
+    and BleedBox are the pair's area, within the sheet. The output intents, XMP metadata, Info,
     /Lang and PDF version of ``src`` are carried over (save with
     ``min_version=src.pdf_version`` for the header to say so too).
 
     Raises :class:`ValueError` when the page count is not a multiple of 4 or
-    a pair does not fit on the sheet.
+    a pair does not fit on the sheet (overhangs it by more than
+    :data:`SHEET_TOLERANCE_MM`, which the sheet's edges then cut off).
     """
     order = saddle_order(len(src.pages))
-    sheet_w, sheet_h = (value * MM for value in sheet_size_mm)
+    sheet_w, sheet_h = (float(value) * MM for value in sheet_size_mm)
     imposed = pikepdf.Pdf.new()
     forms = {}  # page number -> form in ``imposed``, each page copied once
+    overhang = SHEET_TOLERANCE_MM * MM
     for left, right in order:
         for number in (left, right):
             if number not in forms:
@@ -57,11 +94,11 @@ def impose(src, sheet_size_mm=(297, 210)):
         sizes = [_size(forms[number]) for number in (left, right)]
         pair_w = sizes[0][0] + sizes[1][0]
         pair_h = max(sizes[0][1], sizes[1][1])
-        if pair_w > sheet_w + _TOLERANCE or pair_h > sheet_h + _TOLERANCE:
+        if pair_w > sheet_w + overhang or pair_h > sheet_h + overhang:
             raise ValueError(
                 f'pages {left} and {right} make a pair of {pair_w / MM:.1f} × '
                 f'{pair_h / MM:.1f} mm, which does not fit on a sheet of '
-                f'{sheet_size_mm[0]:g} × {sheet_size_mm[1]:g} mm')
+                f'{float(sheet_size_mm[0]):g} × {float(sheet_size_mm[1]):g} mm')
         # The pair is centred; the fold is where the two trims meet.
         x0 = (sheet_w - pair_w) / 2
         fold = x0 + sizes[0][0]
@@ -78,7 +115,9 @@ def impose(src, sheet_size_mm=(297, 210)):
                 forms[number], name, Rectangle(x, y, x + width, y + height),
                 allow_shrink=False, allow_expand=False)
         page.obj.Contents = imposed.make_stream(content)
-        pair = Array([x0, (sheet_h - pair_h) / 2, x0 + pair_w, (sheet_h + pair_h) / 2])
+        # Within the sheet, when the pair hangs over its edges (by the tolerance at most).
+        pair = Array([max(x0, 0), max((sheet_h - pair_h) / 2, 0),
+                      min(x0 + pair_w, sheet_w), min((sheet_h + pair_h) / 2, sheet_h)])
         page.obj.TrimBox = pair
         page.obj.BleedBox = pair
     _carry_over(src, imposed)
@@ -126,8 +165,8 @@ def _copy(pdf, obj):
     return obj  # a number, name or string: the same in any file
 
 
-def impose_file(source, target):
-    """Impose the PDF at ``source`` into ``target``, reproducibly."""
+def impose_file(source, target, sheet_size_mm):
+    """Impose the PDF at ``source`` into ``target`` on ``sheet_size_mm`` sheets, reproducibly."""
     with pikepdf.open(source) as pdf:
-        sheets = impose(pdf)
+        sheets = impose(pdf, sheet_size_mm)
         sheets.save(target, min_version=pdf.pdf_version, deterministic_id=True)

@@ -2,74 +2,145 @@
 
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
+import yaml
+from babel import Locale, UnknownLocaleError
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import fonts, yamlsource
-from .errors import RenderError, SourceErrors
-from .schema import Integer, ListOf, MapOf, Number, Pattern, Record, Text, validate
+from . import fonts, typography, yamlsource
+from .errors import RenderError, SourceError, SourceErrors
+from .schema import (Integer, Language, ListOf, MapOf, Number, Pattern, Record, Text,
+                     declarations, declared_paths, tolerate, validate)
+
+_SafeLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 _NAME = dict(pattern=r'[a-z][a-z0-9_]*', hint='a name (a-z, 0-9 and _)')
 
-LAYOUT = Record('A layout: layouts/<name>/layout.yaml.', {
-    'title': Text('What the layout is, for people.'),
-    'template': Pattern('The Jinja template, in the layout folder.',
-                        r'[a-z0-9_-]+\.html', 'a file name like booklet.html'),
-    'stylesheets': ListOf('CSS files, in the layout folder, in cascade order.',
-                          Pattern('A CSS file.', r'[a-z0-9_-]+\.css', 'a .css file name')),
-    'pages': Integer('How many pages the booklet has (a multiple of 4).', 4, 64),
-    'facts': Integer('How many facts an edition must have.', 1, 50),
-    'fact_pages': Integer('How many pages the facts are spread over.', 1, 50),
-    'copyfit': MapOf(
-        'Text the builder sets as large as its pages allow. For each name, the CSS '
-        'variable --copyfit-<name> is a scale factor (1: the sizes the CSS gives).',
-        Record('One copyfitted text.', {
-            'pages': ListOf('The pages it is on.', Integer('A page.', 1, 64)),
-            'min': Number('The smallest scale.'),
-            'max': Number('The largest scale.'),
-            'step': Number('The steps between scales tried.'),
-        }), required=False, default={}),
-    'justify_max_mm': Number('Most room a gap gets from vertical justification (mm).',
+
+def layout_schema(name):
+    """What a ``layouts/<name>/layout.yaml`` may hold (``name`` is the layout's,
+    for messages such as "the nine-facts layout needs 9 facts")."""
+    return Record('A layout: layouts/<name>/layout.yaml.', {
+        'title': Text('What the layout is, for people.'),
+        'template': Pattern('The Jinja template, in the layout folder.',
+                            r'[a-z0-9_-]+\.html', 'a file name like booklet.html'),
+        'stylesheets': ListOf('CSS files, in the layout folder, in cascade order.',
+                              Pattern('A CSS file.', r'[a-z0-9_-]+\.css', 'a .css file name')),
+        'pages': Integer('How many pages the product has.', 1, 256),
+        'page_multiple': Integer('The page count must be a multiple of this: 4 for a '
+                                 'saddle-stitched booklet.', 1, 64, required=False,
+                                 default=1),
+        'watch': Text('A CSS selector: the elements the overflow check names (by their '
+                      'data-label, else their id) when they do not fit.', max_length=200,
+                      required=False, default=None),
+        'slug_font': Pattern('The font file, under fonts/, the slug line of the print PDF '
+                             'is drawn in (default: the first face of fonts).',
+                             r'[A-Za-z0-9_/.-]+\.(ttf|otf)', 'a .ttf or .otf path under fonts/',
                              required=False, default=None),
-    'fonts': ListOf('The font faces the CSS uses; nothing else is available.', Record(
-        'A font face.', {
-            'family': Text('The CSS font-family name.', max_length=60),
-            'file': Pattern('The font file, under fonts/.', r'[A-Za-z0-9_/.-]+\.(ttf|otf)',
-                            'a .ttf or .otf path under fonts/'),
-            'weight': Integer('The CSS font-weight.', 100, 900),
-            'style': Pattern('The CSS font-style.', 'normal|italic', 'normal or italic'),
-        })),
-    'colors': MapOf('Every colour the layout uses, as CMYK for print and RGB for screen.',
-                    Record('A colour.', {
-                        'cmyk': ListOf('C, M, Y, K in percent.',
-                                       Integer('A percentage.', 0, 100),
-                                       min_items=4, max_items=4),
-                        'rgb': Pattern('The screen equivalent.', r'#[0-9a-f]{6}',
-                                       'a colour like #14285a'),
-                    })),
-    'strings': MapOf("The layout's own words, each translated in strings/<lang>.yaml.",
-                     Text('What the string is for.')),
-})
+        'country': declarations('What the layout reads from data/<country>/country.yaml.',
+                                name, required=False, default={}),
+        'edition': declarations('What the layout reads from data/<country>/<lang>.yaml, the '
+                                "text every product of the edition shares.", name,
+                                required=False, default={}),
+        'product': declarations('What the layout reads from data/<country>/<layout>/'
+                                '<lang>.yaml, the text only this product prints.', name,
+                                required=False, default={}),
+        'copyfit': MapOf(
+            'Text the builder sets as large as its pages allow. For each name, the CSS '
+            'variable --copyfit-<name> is a scale factor (1: the sizes the CSS gives).',
+            Record('One copyfitted text.', {
+                'pages': ListOf('The pages it is on.', Integer('A page.', 1, 256)),
+                'min': Number('The smallest scale.'),
+                'max': Number('The largest scale.'),
+                'step': Number('The steps between scales tried.'),
+            }), required=False, default={}),
+        'justify_max_mm': Number('Most room a gap gets from vertical justification (mm).',
+                                 required=False, default=None),
+        'fonts': ListOf('The font faces the CSS uses; nothing else is available.', Record(
+            'A font face.', {
+                'family': Text('The CSS font-family name.', max_length=60),
+                'file': Pattern('The font file, under fonts/.', r'[A-Za-z0-9_/.-]+\.(ttf|otf)',
+                                'a .ttf or .otf path under fonts/'),
+                'weight': Integer('The CSS font-weight.', 100, 900),
+                'style': Pattern('The CSS font-style.', 'normal|italic', 'normal or italic'),
+            })),
+        'colors': MapOf('Every colour the layout uses, as CMYK for print and RGB for screen.',
+                        Record('A colour.', {
+                            'cmyk': ListOf('C, M, Y, K in percent.',
+                                           Integer('A percentage.', 0, 100),
+                                           min_items=4, max_items=4),
+                            'rgb': Pattern('The screen equivalent.', r'#[0-9a-f]{6}',
+                                           'a colour like #14285a'),
+                        })),
+        'strings': MapOf("The layout's own words, each translated in strings/<lang>.yaml.",
+                         Text('What the string is for.'), required=False, default={}),
+    })
+
+
+#: The fields the engine itself reads: a country's languages, a language file's
+#: language and the original it translates. Every other field is a layout's.
+ENGINE_COUNTRY = {'languages': ListOf('The languages this country is published in.',
+                                      Language('A language code.'))}
+ENGINE_EDITION = {
+    'lang': Language('The language of this file, the same as its name.'),
+    'translation_of': Language('The language this edition is translated from, when it is '
+                               'a translation; the PDFs say so.', required=False,
+                               default=None),
+}
 
 
 @dataclass
 class Layout:
-    """A checked layout folder: its declarations, its strings per language."""
+    """A checked layout folder: its declarations, its words per language."""
 
     name: str
     folder: Path
     spec: dict
-    strings: dict  # lang -> name -> text
+    strings: dict  # lang -> name -> text, for the languages whose words are good
     string_sources: dict  # lang -> Source
+    string_errors: dict = field(default_factory=dict)  # lang -> [SourceError]
+    #: The key paths of country and language files that some layout in the
+    #: project declares (see :func:`shared_paths`): this one lets them pass.
+    shared: dict = field(default_factory=lambda: {'country': set(), 'edition': set()})
 
     @property
     def families(self):
         """The font families, in declaration order, without repeats."""
         return list(dict.fromkeys(face['family'] for face in self.spec['fonts']))
+
+    @property
+    def slug_font(self):
+        """The font file (under fonts/) the print PDF's slug line is drawn in."""
+        return self.spec['slug_font'] or self.spec['fonts'][0]['file']
+
+    def schema(self, kind):
+        """The :class:`Record` a file of ``kind`` (``country``, ``edition`` or
+        ``product``) must satisfy for this layout: the engine's fields and the
+        layout's, with the fields other layouts declare in shared files let pass."""
+        engine = {'country': ENGINE_COUNTRY, 'edition': ENGINE_EDITION}.get(kind, {})
+        where = {'country': 'data/<country>/country.yaml',
+                 'edition': 'data/<country>/<lang>.yaml',
+                 'product': f'data/<country>/{self.name}/<lang>.yaml'}[kind]
+        record = Record(f'A file {where}.', {**engine, **self.spec[kind]})
+        return tolerate(record, self.shared.get(kind, set()))
+
+    def words(self, lang, root):
+        """The layout's words in ``lang``, typeset later; or :class:`SourceErrors`
+        naming the words file (only the editions in ``lang`` fail)."""
+        if lang in self.string_errors:
+            raise SourceErrors(self.string_errors[lang])
+        if lang not in self.strings:
+            if not self.spec['strings']:
+                return {}
+            raise SourceErrors([SourceError(
+                f'layouts/{self.name}/strings/{lang}.yaml', 1, 1, '',
+                f"missing: the {self.name} layout has no words for '{lang}' (write "
+                f"{', '.join(self.spec['strings'])}; `render.py new` starts the file)")])
+        return self.strings[lang]
 
     def colors_css(self, model):
         """``:root`` custom properties for every colour, in ``cmyk`` or ``rgb``."""
@@ -93,12 +164,32 @@ class Layout:
         return table
 
 
+def shared_paths(root):
+    """``{'country': paths, 'edition': paths}``: the keys of the shared content
+    files that some layout in ``layouts/`` declares, read leniently (a layout
+    with errors still names its fields), so that no layout refuses another's."""
+    found = {'country': set(), 'edition': set()}
+    for path in sorted(Path(root, 'layouts').glob('*/layout.yaml')):
+        try:
+            raw = yaml.load(path.read_bytes(), Loader=_SafeLoader)
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(raw, dict):
+            for kind in found:
+                found[kind] |= declared_paths(raw.get(kind))
+    return found
+
+
 def load_layout(root, name):
-    """Load ``layouts/<name>``: its layout.yaml and its strings for every language."""
+    """Load ``layouts/<name>``: its layout.yaml and its words for every language.
+
+    Problems of the layout itself raise :class:`SourceErrors`; problems of one
+    language's words are kept for the editions in that language (:meth:`Layout.words`).
+    """
     folder = Path(root, 'layouts', name)
     source = yamlsource.load(folder / 'layout.yaml', root)
     errors = []
-    spec = validate(LAYOUT, source, errors)
+    spec = validate(layout_schema(name), source, errors)
     if errors:
         raise SourceErrors(errors)
     for key in ('template',):
@@ -108,41 +199,96 @@ def load_layout(root, name):
         if not (folder / sheet).is_file():
             errors.append(source.error(('stylesheets', i), f'{sheet} is not in {folder.name}/'))
     fonts_folder = Path(root, 'fonts').resolve()
-    for i, face in enumerate(spec['fonts']):
-        path = Path(root, 'fonts', face['file'])
+    faces = [(('fonts', i, 'file'), face['file']) for i, face in enumerate(spec['fonts'])]
+    if spec['slug_font']:
+        faces.append((('slug_font',), spec['slug_font']))
+    for at, file in faces:
+        path = Path(root, 'fonts', file)
         if not path.resolve().is_relative_to(fonts_folder):
-            errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} leads "
-                                       'outside fonts/ (a link?): fonts must be in fonts/'))
+            errors.append(source.error(at, f"fonts/{file} leads outside fonts/ (a link?): "
+                                           'fonts must be in fonts/'))
         elif not path.is_file():
-            errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} is missing"))
+            errors.append(source.error(at, f"fonts/{file} is missing"))
         elif problem := fonts.unreadable(path):
-            errors.append(source.error(('fonts', i, 'file'), f"fonts/{face['file']} is not "
-                                       f'a font fontTools can read ({problem})'))
+            errors.append(source.error(at, f"fonts/{file} is not a font fontTools can "
+                                           f'read ({problem})'))
     if not errors:
         errors += fonts.check_renderer_characters(spec['fonts'], root, source)
-    if spec['pages'] % 4:
-        errors.append(source.error(('pages',), f"{spec['pages']} pages cannot be "
-                                               'saddle-stitched; use a multiple of 4'))
-    if spec['fact_pages'] > spec['facts']:
-        errors.append(source.error(('fact_pages',), f"{spec['fact_pages']} pages for "
-                                   f"{spec['facts']} facts would leave a page empty"))
+    if spec['pages'] % spec['page_multiple']:
+        errors.append(source.error(('pages',), f"{spec['pages']} pages is not a multiple of "
+                                               f"page_multiple ({spec['page_multiple']})"))
     for target, fit in spec['copyfit'].items():
         if not (0 < fit['min'] <= fit['max'] and fit['step'] > 0):
             errors.append(source.error(('copyfit', target), 'needs 0 < min <= max and step > 0'))
-    strings, string_sources = {}, {}
-    schema = Record('Strings of one language.', {
+        for i, page in enumerate(fit['pages']):
+            if page > spec['pages']:
+                errors.append(source.error(('copyfit', target, 'pages', i),
+                                           f"page {page} of {spec['pages']}"))
+    for kind in ('edition', 'product'):
+        for field_name in spec[kind]:
+            if field_name in ENGINE_EDITION:
+                errors.append(source.error((kind, field_name), f"'{field_name}' is the engine's own "
+                                           'field of every language file', at_key=True))
+    for field_name in spec['product']:
+        if field_name in spec['edition']:
+            errors.append(source.error(('product', field_name), f"'{field_name}' is declared in edition "
+                                       'too: a field lives in one file', at_key=True))
+    for field_name in spec['country']:
+        if field_name in ENGINE_COUNTRY:
+            errors.append(source.error(('country', field_name), f"'{field_name}' is the engine's own "
+                                       'field of every country file', at_key=True))
+    errors += _check_references(spec, source)
+    if errors:
+        raise SourceErrors(errors)
+    strings, string_sources, string_errors = {}, {}, {}
+    schema = Record('Words of one language.', {
         key: Text(doc) for key, doc in spec['strings'].items()})
     for path in sorted((folder / 'strings').glob('*.yaml')):
+        problems = []
         try:
             string_source = yamlsource.load(path, root)
         except SourceErrors as exc:
-            errors.extend(exc.errors)
+            string_errors[path.stem] = exc.errors
             continue
-        strings[path.stem] = validate(schema, string_source, errors)
+        words = validate(schema, string_source, problems)
         string_sources[path.stem] = string_source
-    if errors:
-        raise SourceErrors(errors)
-    return Layout(name, folder, spec, strings, string_sources)
+        if problems:
+            string_errors[path.stem] = problems
+        else:
+            strings[path.stem] = words
+    return Layout(name, folder, spec, strings, string_sources, string_errors,
+                  shared_paths(root))
+
+
+def _check_references(spec, source):
+    """``keys_from``, ``required_with`` and ``after`` name fields that exist."""
+    errors = []
+    country = spec['country']
+
+    def walk(kind, fields, path):
+        for name, field in fields.items():
+            at = (kind, *path, name)
+            if field.keys_from and not (
+                    field.keys_from in country and country[field.keys_from].kind == 'list'
+                    and getattr(country[field.keys_from].item, 'fields', {}).get('id')):
+                errors.append(source.error(at + ('keys_from',), f"'{field.keys_from}' is not "
+                                           'a country list of records with an id'))
+            if field.required_with and field.required_with not in country:
+                errors.append(source.error(at + ('required_with',), f"'{field.required_with}'"
+                                           ' is not declared under country'))
+            after = getattr(field, 'after', None)
+            if after and after not in fields:
+                errors.append(source.error(at + ('after',), f"'{after}' is not a field beside "
+                                           'it'))
+            item = getattr(field, 'item', None)
+            inner = getattr(item, 'fields', None) or getattr(field, 'fields', None)
+            if inner:
+                walk(kind, inner, (*path, name, 'item', 'fields') if item else
+                     (*path, name, 'fields'))
+
+    for kind in ('country', 'edition', 'product'):
+        walk(kind, spec[kind], ())
+    return errors
 
 
 _COMPOUND_HYPHEN = re.compile(r'(?<=\w)-(?=\w)')
@@ -161,8 +307,63 @@ def environment(layout):
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(layout.folder), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters['keep_compounds'] = keep_compounds
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
     return env
+
+
+@pass_context
+def _money(context, amount, currency, approximate=False):
+    """``{{ figure.amount | money(figure.currency) }}``: the amount as the edition's
+    language writes it in running text (kk ``3,8 млн $``, en ``$3.8M``), through CLDR."""
+    return typography.money(amount, currency, context['lang'], approximate)
+
+
+def _balance(items, groups, by=None, overhead=0):
+    """``{% for page in edition.facts | balance(4, by='text', overhead=150) %}``: the
+    items in ``groups`` runs of consecutive items, as even in length as can be
+    (each weighs the length of its ``by`` text, or of itself, plus ``overhead``)."""
+    items = list(items)
+    groups = max(1, min(int(groups), len(items))) if items else 0
+    weights = [len(str(item[by] if by else item)) + overhead for item in items]
+    return [[items[i] for i in run] for run in typography.balance(weights, groups)]
+
+
+def _numbered(items, start=1):
+    """``{% for fact in edition.facts | numbered %}``: each item with its ``number``
+    (from 1), its fields kept (an item that is no mapping becomes ``value``)."""
+    return [dict(item, number=i) if isinstance(item, dict) else {'value': item, 'number': i}
+            for i, item in enumerate(items, start)]
+
+
+def _first_words(text, count=6):
+    """``{{ fact.text | first_words(6) }}``: the first words, and ``…`` when cut
+    (a bookmark's label)."""
+    words = str(text).split()
+    return ' '.join(words[:count]) + (' …' if len(words) > count else '')
+
+
+def _language_name(code, lang='en'):
+    """``{{ translation_of | language_name }}``: the language's name, in English
+    unless another language is given."""
+    try:
+        return Locale.parse(lang).languages.get(code, code)
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def _years_between(start, end):
+    """``years_between(country.founded, country.anniversary)``: 30 for 1995 and 2025."""
+    return int(end) - int(start)
+
+
+#: The filters every layout may use, beside Jinja's own.
+FILTERS = {'keep_compounds': keep_compounds, 'money': _money,
+           'year_span': lambda start, end: typography.year_span(start, end),
+           'balance': _balance, 'numbered': _numbered, 'first_words': _first_words,
+           'language_name': _language_name}
+#: The functions every layout may call.
+GLOBALS = {'years_between': _years_between}
 
 
 def render_html(layout, context):

@@ -55,6 +55,16 @@ class Booklet:
     editions: list  # of (country, lang)
     outputs: list
     path: Path
+    source: object = None  # the booklet file, for messages at its lines
+
+    def output_error(self, output, message):
+        """A :class:`SourceError` at the place the booklet asks for ``output`` (its
+        ``outputs:`` item, or the top of the file when it asks for all of them)."""
+        written = self.source.data.get('outputs') if isinstance(self.source.data, dict) else None
+        if isinstance(written, list) and output in written:
+            return self.source.error(('outputs', written.index(output)), message,
+                                     field='outputs')
+        return self.source.error(('layout',), message, field='outputs')
 
 
 def list_editions(root):
@@ -90,7 +100,8 @@ def load_booklet(root, path):
         name=Path(path).stem, title=data['title'], layout=data['layout'],
         width_mm=data['trim']['width'], height_mm=data['trim']['height'],
         bleed_mm=data['bleed'], editions=editions,
-        outputs=[name for name in OUTPUTS if name in data['outputs']], path=Path(path))
+        outputs=[name for name in OUTPUTS if name in data['outputs']], path=Path(path),
+        source=source)
 
 
 def load_booklets(root):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pikepdf
 
-from . import hyphenation, marks, pdfx, screen
+from . import hyphenation, marks, pdfx, screen, weasy
 from .copyfit import Problem
 from .errors import RenderError
 from .fetcher import RefusedResource
@@ -159,8 +159,11 @@ class Renderer:
                         stylesheets=sheets, font_config=self.font_config)
             except RefusedResource as exc:
                 raise RenderError(f'resource refused: {exc}') from None
-            except _WEASYPRINT_LIMITS as exc:
-                raise _cannot_draw(exc) from None
+            except (NotImplementedError, AssertionError) as exc:
+                error = _cannot_draw(exc)
+                if error is None:
+                    raise  # not the layout's: a bug, with WeasyPrint's traceback
+                raise error from None
         # WeasyPrint reports a picture it could not load, or a refusal met inside
         # an SVG, as a log line and draws nothing: here that fails the edition.
         if self.fetcher.refused:
@@ -171,51 +174,74 @@ class Renderer:
         return document, log.messages
 
 
-def check_placement(document, pages):
+def check_placement(document, pages, watch=None):
     """The :class:`~copyfit.Problem` list of a booklet that does not come out at
     ``pages`` pages.
 
     Every section of a layout is one page and says which (``data-page``). Text
     that does not fit carries part of its section onto a page of its own; that
-    is found here, with the facts carried over and how much runs over.
+    is found here, with how much runs over. ``watch`` is the layout's CSS
+    selector of the elements worth naming when they run over (``.fact``): a
+    message names those carried over, by their ``data-label``, else their
+    ``id``, in document order; with no ``watch`` it names none.
     """
-    spread = {}  # wanted page -> {page it landed on: [height, element ids, used]} (mm)
+    watched = _watched(document, watch)
+    spread = {}  # wanted page -> {page it landed on: [height, elements, used]} (mm)
     rooms = {}  # page -> the height of its page area, in mm
     for number, page in enumerate(document.pages, 1):
-        rooms[number] = page._page_box.height * PX_TO_MM
-        for box in page._page_box.descendants():
-            element = getattr(box, 'element', None)
-            if element is None or box.element_tag != 'section' or 'data-page' not in element.attrib:
-                continue
-            landed = spread.setdefault(int(element.get('data-page')), {})
+        rooms[number] = weasy.page_area(page).height * PX_TO_MM
+        for box in weasy.sections(page, 'data-page'):
+            landed = spread.setdefault(int(weasy.element_of(box).get('data-page')), {})
             entry = landed.setdefault(number, [0.0, set(), 0.0])
-            entry[0] += box.height * PX_TO_MM
-            top = box.content_box_y()  # what its children fill, blank at the foot aside
-            entry[2] += max((child.position_y + child.margin_height() - top
-                             for child in box.children), default=0) * PX_TO_MM
-            entry[1] |= {descendant.element.get('id') for descendant in box.descendants()
-                         if getattr(descendant, 'element', None) is not None}
-    problems = _clipped(document)
+            entry[0] += weasy.height(box) * PX_TO_MM
+            # What its children fill, the blank at its foot aside.
+            entry[2] += weasy.filled_height(box) * PX_TO_MM
+            entry[1] |= weasy.elements_in(box)
+    problems = _clipped(document, watched)
     for wanted, landed in sorted(spread.items()):
         first, *rest = sorted(landed)
         if rest:
             height = sum(landed[number][0] for number in rest)
-            moved = sorted({name for number in rest for name in landed[number][1]
-                            if name and name.startswith('fact-')},
-                           key=lambda name: int(name.split('-')[1]))
-            names = ', '.join(name.replace('-', ' ') for name in moved)
+            carried = set().union(*(landed[number][1] for number in rest))
+            names = [label for element, label in watched.items() if element in carried]
             # What it needs: all its children fill, over the room of its page.
             room = rooms[first]
             used = sum(entry[2] for entry in landed.values())
             problems.append(Problem(
                 wanted, f'page {wanted} runs over by {height:.1f} mm'
-                + (f' ({names} do not fit)' if names else '')
+                + (f' ({", ".join(names)} {"does" if len(names) == 1 else "do"} not fit)'
+                   if names else '')
                 + ': shorten the text or let the layout give it more room',
                 used / room if room > 0 else None))
     if not problems and len(document.pages) != pages:
         problems.append(Problem(None, f'the layout makes {len(document.pages)} pages, '
                                       f'not {pages}'))
     return problems
+
+
+def _watched(document, watch):
+    """``{element: label}`` of the elements of ``document`` the CSS selector
+    ``watch`` matches, in document order: labelled by ``data-label``, else ``id``
+    (one with neither cannot be named, and is left out)."""
+    if not watch:
+        return {}
+    import cssselect2
+
+    root = weasy.root_element(document)
+    if root is None:
+        return {}
+    try:
+        matched = list(cssselect2.ElementWrapper.from_html_root(root).query_all(watch))
+    except cssselect2.SelectorError as exc:
+        raise RenderError(f'watch: {watch!r} is not a CSS selector bindery can use '
+                          f'({exc})') from None
+    labels = {}
+    for wrapper in matched:
+        element = wrapper.etree_element
+        label = element.get('data-label') or element.get('id')
+        if label:
+            labels[element] = label
+    return labels
 
 
 def justify(document, limit_mm):
@@ -232,23 +258,17 @@ def justify(document, limit_mm):
     larger ones beside them. Otherwise nothing is moved (False), and the caller
     lays out again with the CSS, which also goes into the hand-off.
     """
-    from weasyprint.anchors import gather_anchors
-
     rules, moves = [], []
     for page in document.pages:
-        box = page._page_box
-        bottom = box.content_box_y() + box.height
-        sections = [section for section in box.descendants()
-                    if getattr(section, 'element', None) is not None
-                    and section.element_tag == 'section'
-                    and 'data-justify' in section.element.attrib]
+        foot = weasy.page_area(page).bottom
+        sections = weasy.sections(page, 'data-justify')
         for section in sections:
-            count = sum(1 for element in section.element.iter()
-                        if 'data-gap' in element.attrib)  # the CSS reaches them all
-            gaps = [child for child in section.children
-                    if getattr(child, 'element', None) is not None
-                    and 'data-gap' in child.element.attrib]
-            free = bottom - (section.content_box_y() + section.height)
+            element = weasy.element_of(section)
+            count = sum(1 for each in element.iter()
+                        if 'data-gap' in each.attrib)  # the CSS reaches them all
+            children = weasy.children(section)
+            gaps = [child for child in children if _has(child, 'data-gap')]
+            free = foot - weasy.bottom(section)
             if not count or free <= 0:
                 continue
             # In whole hundredths of a mm, a hair short of the room: laid out
@@ -257,94 +277,46 @@ def justify(document, limit_mm):
                                   - 1) / 100
             if share_mm <= 0:
                 continue
-            rules.append(f'section[data-page="{section.element.get("data-page")}"] '
+            rules.append(f'section[data-page="{element.get("data-page")}"] '
                          f'{{ --gap-share: {share_mm:.2f}mm; }}')
             movable = (len(sections) == 1 and len(gaps) == count
-                       and _last_in_flow(_path(box, section))
-                       and all(child.is_in_normal_flow() for child in section.children)
-                       and all(_plain_gap(gap, section) for gap in gaps))
+                       and weasy.last_in_flow(page, section)
+                       and all(weasy.in_flow(child) for child in children)
+                       and all(weasy.is_plain_gap(gap, section) for gap in gaps))
             moves.append((page, section, gaps, share_mm / PX_TO_MM) if movable else None)
     css = '\n'.join(rules) + '\n' if rules else ''
     if None in moves:
         return css, False
     for page, section, gaps, share in moves:
-        shift = 0
-        for child in section.children:
-            child.translate(dy=shift)  # from its margin edge
-            if child in gaps:
-                child.margin_top += share / 2
-                child.margin_bottom += share / 2
-                shift += share
-        for holder in _path(page._page_box, section):  # those that hold it grow with it
-            holder.height += shift
+        shift = weasy.open_gaps(section, gaps, share)
+        weasy.grow_holders(page, section, shift)  # those that hold it grow with it
         # Links, anchors and bookmarks were gathered where the boxes were.
-        page.links, page.anchors, page.bookmarks = [], {}, []
-        page.forms = {None: []}
-        gather_anchors(page._page_box, page.anchors, page.links, page.bookmarks, page.forms)
+        weasy.regather_anchors(page)
     return css, True
 
 
-def _path(root, box):
-    """The boxes from a child of ``root`` down to ``box``, ``box`` included."""
-    for child in getattr(root, 'children', ()):
-        if child is box:
-            return [box]
-        below = _path(child, box)
-        if below:
-            return [child, *below]
-    return []
+def _has(box, attribute):
+    element = weasy.element_of(box)
+    return element is not None and attribute in element.attrib
 
 
-def _last_in_flow(path):
-    """Whether nothing in the flow of the page comes after the last box of
-    ``path`` (from the root element down: the page's margin boxes, its running
-    heads, are not in the flow)."""
-    def last_in_flow(parent, box):
-        flow = [child for child in parent.children if child.is_in_normal_flow()]
-        return bool(flow) and flow[-1] is box
-
-    return all(last_in_flow(parent, box) for parent, box in zip(path, path[1:]))
-
-
-def _plain_gap(gap, section):
-    """An empty gap whose margins no larger margin beside it swallows."""
-    if gap.children:
-        return False
-    children = section.children
-    index = children.index(gap)
-    before = children[index - 1] if index > 0 else None
-    after = children[index + 1] if index + 1 < len(children) else None
-    return ((before is None or before.margin_bottom <= gap.margin_top)
-            and (after is None or after.margin_top <= gap.margin_bottom))
-
-
-def _clipped(document):
+def _clipped(document, watched):
     """Text that sticks out of the page area, below it or to the right of its
-    column: what a fixed-size box cut off, or a word too long for its measure."""
-    from weasyprint.formatting_structure.boxes import BlockContainerBox, LineBox, MarginBox
-
+    column: what a fixed-size box cut off, or a word too long for its measure.
+    A line in an element of ``watched`` (``{element: label}``) is named by it."""
     problems = []
     for number, page in enumerate(document.pages, 1):
-        box = page._page_box
-        bottom = box.content_box_y() + box.height
-        page_right = box.content_box_x() + box.width
-        blocks = [block for child in box.children if not isinstance(child, MarginBox)
-                  for block in child.descendants() if isinstance(block, BlockContainerBox)]
+        area = weasy.page_area(page)
         below = wide = None
-        for block in blocks:
+        for line in weasy.lines(page):
+            if line.bottom > area.bottom + 1:  # the lowest line counts
+                below = max(below or 0, (line.bottom - area.bottom) * PX_TO_MM)
             # A flex item grows to fit an unbreakable word: the page is the limit.
-            edge = min(block.content_box_x() + block.width, page_right)
-            for line in block.children:
-                if not isinstance(line, LineBox):
-                    continue
-                if line.position_y + line.height > bottom + 1:  # the lowest line counts
-                    below = max(below or 0, (line.position_y + line.height - bottom) * PX_TO_MM)
-                right = max((child.position_x + child.margin_width()
-                             for child in line.children), default=edge)
-                if wide is None and right > edge + 1:
-                    wide = ((right - edge) * PX_TO_MM, _fact_of(line, page))
+            edge = min(line.block_right, area.right)
+            if wide is None and line.right is not None and line.right > edge + 1:
+                wide = ((line.right - edge) * PX_TO_MM, _label_of(line, watched))
         if below is not None:
-            room = box.height * PX_TO_MM
+            room = area.height * PX_TO_MM
             problems.append(Problem(
                 number, f'page {number}: text runs {below:.1f} mm past the bottom of the '
                 'page area and is cut off', (room + below) / room if room > 0 else None))
@@ -355,34 +327,27 @@ def _clipped(document):
     return problems
 
 
-def _fact_of(line, page):
-    """``fact 6: `` for a line inside the sixth fact, else nothing."""
-    for box in page._page_box.descendants():
-        element = getattr(box, 'element', None)
-        if (element is not None and box.element_tag == 'article'
-                and str(element.get('id', '')).startswith('fact-')
-                and line in box.descendants()):
-            return element.get('id').replace('-', ' ') + ': '
+def _label_of(line, watched):
+    """``fact 6: `` for a line inside the watched element labelled ``fact 6`` (the
+    innermost, if several hold it), else nothing."""
+    for element in reversed(line.elements):
+        if element in watched:
+            return f'{watched[element]}: '
     return ''
 
 
-#: What WeasyPrint raises for CSS it parses but cannot draw (WeasyPrint 70: a
-#: ``device-cmyk()`` colour in a gradient, NotImplementedError; in a shadow,
-#: AssertionError): the layout's limit, not a bug of the builder.
-_WEASYPRINT_LIMITS = (NotImplementedError, AssertionError)
-
-
 def _cannot_draw(exc):
-    import traceback
-
+    """The :class:`RenderError` for ``exc``, raised by WeasyPrint for something the
+    layout asks for that it cannot draw; None when it is not a known limit (a bug)."""
     import weasyprint
 
-    where = traceback.extract_tb(exc.__traceback__)[-1]
+    limit = weasy.drawing_limit(exc)
+    if limit is None:
+        return None
+    cause, where = limit
     return RenderError(
         f'WeasyPrint {weasyprint.__version__} cannot draw something the layout asks '
-        f'for ({type(exc).__name__} in {Path(where.filename).name}:{where.lineno}); '
-        'a known cause is a device-cmyk() colour (var(--…)) in a gradient or a '
-        'shadow: use plain fills there')
+        f'for: {cause} ({type(exc).__name__} in {where}); use plain fills there')
 
 
 def write_pdf(document, target, identifier, fetcher):
@@ -393,8 +358,11 @@ def write_pdf(document, target, identifier, fetcher):
     with _collect_warnings() as log:
         try:
             document.write_pdf(target, pdf_identifier=identifier, **WRITE_OPTIONS)
-        except _WEASYPRINT_LIMITS as exc:
-            raise _cannot_draw(exc) from None
+        except (NotImplementedError, AssertionError) as exc:
+            error = _cannot_draw(exc)
+            if error is None:
+                raise  # not the layout's: a bug, with WeasyPrint's traceback
+            raise error from None
     if fetcher.refused:
         raise RenderError(f'resource refused: {fetcher.refused[0]}')
     if log.errors:

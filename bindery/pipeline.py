@@ -3,109 +3,117 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from html import unescape
 from pathlib import Path
-
-from babel import Locale
 
 from . import __version__, content, copyfit, fonts, typography
 from .content import load_edition
 from .editions import Result, remove_stale, wanted_paths
-from .errors import BookletError, RenderError, SourceErrors
+from .errors import BookletError, RenderError, SourceError, SourceErrors
 from .layouts import render_html
 
 
-#: The room a fact takes beyond its text (numeral, rule, gap), in characters.
-FACT_OVERHEAD = 150
-
-
 def check_edition(root, booklet, layout, country, lang):
-    """Load and check an edition, fonts included; raise :class:`SourceErrors`.
-
-    The glyph check runs even when the content has other errors, so a
-    translator sees every problem of the file at once.
+    """Load and check an edition for its booklet, fonts included; return it, the
+    template's context and the HTML; raise :class:`SourceErrors` with every
+    problem at once (the booklet's, the layout's words, each content file's,
+    the glyphs of each).
     """
+    errors = list(booklet_problems(booklet, layout))
     try:
         edition = load_edition(root, country, lang, layout)
     except SourceErrors as exc:
-        if exc.source is None:
-            raise
-        glyphs = fonts.check_coverage(layout, root, content.texts(exc.source))
-        raise SourceErrors(exc.errors + glyphs) from None
-    texts = edition.texts()
+        glyphs = [error for source, schema in exc.sources
+                  for error in fonts.check_coverage(layout, root, content.texts(source, schema))]
+        raise SourceErrors(errors + exc.errors + glyphs) from None
+    texts = [text for source, schema in edition.sources
+             for text in content.texts(source, schema)]
     if lang in layout.string_sources:
         texts += content.texts(layout.string_sources[lang])
-    errors = fonts.check_coverage(layout, root, texts)
-    context = make_context(edition, layout)
-    for i, figure in enumerate(context['figures']):
-        errors += fonts.check_coverage(layout, root, [(
-            edition.country_source, ('figures', i, 'amount'), figure['value'])])
+    errors += fonts.check_coverage(layout, root, texts)
+    context = make_context(edition, layout, layout.words(lang, root))
+    html = None
+    try:
+        html = render_html(layout, dict(context, created=None,
+                                        stylesheets=layout.spec['stylesheets']))
+    except RenderError as exc:
+        errors.append(_layout_error(layout, str(exc)))
+    if html is not None:
+        errors += fonts.check_html(layout, root, html)
     if errors:
         raise SourceErrors(errors)
     return edition, context
 
 
-def make_context(edition, layout):
-    """The values the layout's template sees for ``edition``, typeset for its language."""
+def booklet_problems(booklet, layout):
+    """What ``booklet`` asks of ``layout`` that cannot be made: an imposed proof
+    of a product that is no saddle-stitched booklet or has no sheet to go on.
+    Errors at the booklet file's lines (every edition of it fails with them)."""
+    from .imposition import proof_sheet
+
+    errors = []
+    if 'imposed' in booklet.outputs:
+        at = booklet.output_error('imposed', '')
+        pages = layout.spec['pages']
+        why = None
+        if pages % 4:
+            why = (f'the {layout.name} layout makes {pages} page(s), not a saddle-stitched '
+                   'booklet (a multiple of 4)')
+        elif proof_sheet(booklet.width_mm, booklet.height_mm) is None:
+            why = (f'no standard sheet holds a spread of two {booklet.width_mm:g} × '
+                   f'{booklet.height_mm:g} mm pages')
+        if why:
+            errors.append(SourceError(at.path, at.line, at.col, 'outputs',
+                                      f'imposed cannot apply: {why}; remove it'))
+    return errors
+
+
+def _layout_error(layout, message):
+    """A :class:`SourceError` from a layout's ``file:line: …`` message."""
+    where, _, rest = message.partition(': ')
+    path, _, line = where.rpartition(':')
+    if path and line.isdigit():
+        return SourceError(path, int(line), 1, '', rest)
+    return SourceError(f'layouts/{layout.name}/layout.yaml', 1, 1, '', message)
+
+
+def make_context(edition, layout, words):
+    """The values the layout's template sees for ``edition``, typeset for its language
+    (see the layout guide, layouts/README.md)."""
     lang = edition.lang
-    data, country = typography.typeset_all(edition.data, lang), edition.country_data
-    figures = [{'label': data['figures'][figure['id']],
-                'value': typography.money(figure['amount'], figure['currency'], edition.lang)}
-               for figure in country['figures']]
-    total = country['grants_total']
-    grants_total = total and {
-        'label': data['grants_total_label'],
-        'value': typography.money(total['amount'], total['currency'], edition.lang,
-                                  total['approximate'])}
-    facts = [{'number': i, 'text': fact['text'], 'bookmark': _bookmark(i, fact['text'])}
-             for i, fact in enumerate(data['facts'], 1)]
-    pages = typography.balance([len(fact['text']) + FACT_OVERHEAD for fact in facts],
-                               layout.spec['fact_pages'])
-    pages = [[facts[i] for i in group] for group in pages]
     return {
-        'lang': lang, 'edition': data, 'written': edition.data,
-        'strings': typography.typeset_all(layout.strings[lang], lang),
-        'figures': figures, 'grants_total': grants_total, 'facts': facts,
-        'fact_pages': pages, 'years': country['anniversary'] - country['founded'],
-        'year_span': typography.year_span(country['founded'], country['anniversary']),
+        'lang': lang, 'edition_name': edition.name,
+        'translation_of': edition.translation_of,
+        'country': edition.country_data or {},
+        'edition': typography.typeset_all(edition.data, lang),
+        'written': edition.data,
+        'strings': typography.typeset_all(words, lang),
         'generator': f'bindery {__version__}',
-        'translation_note': _translation_note(edition.data['translation_of']),
     }
 
 
-def _translation_note(original):
-    """``Translated from Kazakh (kk)`` for a translation's metadata, else None."""
-    if original is None:
-        return None
-    name = Locale('en').languages.get(original, original)
-    return f'Translated from {name} ({original}) by the publisher'
+def text_blocks(edition, layout):
+    """The source text as labelled blocks, for the preflight's text check: every
+    text the layout declares as printed, in each file it was written in."""
+    found = []
+    for kind in ('edition', 'product'):
+        schema = layout.schema(kind)
+        own = {name: edition.data.get(name) for name in layout.spec[kind]}
+        found += content.blocks(own, schema)
+    return found
 
 
-def _bookmark(number, text, size=6):
-    words = text.split()
-    return f'{number}. ' + ' '.join(words[:size]) + (' …' if len(words) > size else '')
-
-
-def text_blocks(edition, context):
-    """The source text as labelled blocks, for the preflight's text check."""
-    data = edition.data
-    blocks = [('title', data['title']), ('facts_title', data['facts_title'])]
-    blocks += [(f'intro[{i}]', text) for i, text in enumerate(data['intro'], 1)]
-    if data['facts_kicker']:
-        blocks.append(('facts_kicker', data['facts_kicker']))
-    if context['grants_total']:
-        blocks.append(('grants_total_label', data['grants_total_label']))
-    if context['figures']:
-        blocks.append(('figures_title', data['figures_title']))
-    blocks += [(f'figures.{key}', label) for key, label in data['figures'].items()]
-    blocks += [(f'facts[{fact["number"]}]', f'{fact["number"]} {fact["text"]}')
-               for fact in context['facts']]
-    return blocks
+def html_title(html):
+    """The ``<title>`` of the edition's HTML, as text: its PDFs' and report's title."""
+    match = re.search(r'<title[^>]*>(.*?)</title>', html, re.DOTALL | re.IGNORECASE)
+    return ' '.join(unescape(match.group(1)).split()) if match else ''
 
 
 def build_date(root):
@@ -199,7 +207,8 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     html = render_html(layout, context)
     base_url = layout.folder.resolve().as_uri() + '/'
     font_css = fonts.font_face_css(layout, root)
-    blocks = text_blocks(edition, context)
+    blocks = text_blocks(edition, layout)
+    title = html_title(html)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
     renderer = pdf.Renderer(html, base_url, fetcher, font_css)
     extra_css = []
@@ -211,7 +220,8 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                   copyfit.css(scales), *extra_css]
         document, warnings = renderer.render(sheets)
         result.warnings += [f'{edition.name}: {w}' for w in warnings]
-        return document, pdf.check_placement(document, layout.spec['pages'])
+        return document, pdf.check_placement(document, layout.spec['pages'],
+                                             layout.spec['watch'])
 
     # What has to be made: the outputs asked for, and the PDFs they are made from.
     needed = dict(paths)
@@ -224,7 +234,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
             scratch.add(source)
     pdf_outputs = [name for name in pdf.OUTPUTS if name in needed]
     if not pdf_outputs:
-        return _write_report(paths, {}, edition, booklet, result)
+        return _write_report(paths, {}, edition, booklet, result, title)
 
     scales, (document, problems) = copyfit.fit(
         lay_out, copyfit.targets(layout.spec['copyfit']), *copyfitted)
@@ -238,18 +248,19 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
         if css:
             extra_css.append(css)
         if moved:
-            problems = pdf.check_placement(document, layout.spec['pages'])
+            problems = pdf.check_placement(document, layout.spec['pages'],
+                                           layout.spec['watch'])
         else:
             document, problems = lay_out(scales)
     if problems:
         raise RenderError('; '.join(problem.message for problem in problems))
     result.pages = len(document.pages)
 
-    job = pdf.Job(title=_title(edition),
+    job = pdf.Job(title=title,
                   lang=edition.lang, created=created, bleed_mm=booklet.bleed_mm,
                   slug=f'{booklet.name} · {edition.name} · print · {created[:10]} · '
                        'page {page}/{pages}',
-                  slug_font=Path(root, 'fonts', layout.spec['fonts'][-1]['file']),
+                  slug_font=Path(root, 'fonts', layout.slug_font),
                   screen_colors=layout.screen_colors())
     findings = {}
     with _staged(needed, scratch) as staged:
@@ -263,12 +274,13 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
             findings[output] = preflight.preflight(
                 staged[output], output, booklet, layout, root, edition.lang, blocks)
         if 'imposed' in staged:
-            imposition.impose_file(staged['print'], staged['imposed'])
+            sheet = imposition.proof_sheet(booklet.width_mm, booklet.height_mm)[1]
+            imposition.impose_file(staged['print'], staged['imposed'], sheet)
             findings['imposed'] = preflight.preflight_imposed(
-                staged['imposed'], result.pages, layout, root)
+                staged['imposed'], result.pages, layout, root, sheet)
         if 'cover' in staged:
             previews.cover_png(staged['screen'], staged['cover'])
-        _write_report(staged, findings, edition, booklet, result)
+        _write_report(staged, findings, edition, booklet, result, title)
         if 'handoff' in staged:
             handoff.make_bundle(
                 staged['handoff'], name=edition.name, html=html,
@@ -279,25 +291,20 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                              **({'justify.css': extra_css[0]} if extra_css else {})},
                 layout_folder=layout.folder,
                 font_files=[face['file'] for face in layout.spec['fonts']],
-                content_files=[Path(root, 'data', edition.country, 'country.yaml'),
-                               Path(root, 'data', edition.country, f'{edition.lang}.yaml'),
-                               layout.folder / 'strings' / f'{edition.lang}.yaml'],
+                content_files=[Path(source.path) if Path(source.path).is_absolute()
+                               else Path(root, source.path) for source, _ in edition.sources]
+                + [layout.folder / 'strings' / f'{edition.lang}.yaml'],
                 preflight=staged['preflight'], root=root)
     result.files = {key: str(path) for key, path in paths.items()}
     result.ok = True
 
 
-def _title(edition):
-    """The title of the edition's PDFs (their metadata) and of its report."""
-    return f"{edition.data['title']}: {edition.data['facts_title']}"
-
-
-def _write_report(staged, findings, edition, booklet, result):
+def _write_report(staged, findings, edition, booklet, result, title=''):
     """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
     from . import preflight
 
     report = preflight.report(findings)
-    report.update(edition=edition.name, booklet=booklet.name, title=_title(edition),
+    report.update(edition=edition.name, booklet=booklet.name, title=title,
                   pages=result.pages, notes=result.notes)
     if not report['ok']:
         result.errors += [

@@ -558,20 +558,22 @@ def check_pdfx(pdf):
                                 'outside the bleed')]
 
 
-def preflight_imposed(path, pages, layout, root, sheet_mm=(297, 210)):
-    """The imposed proof: half as many sheet sides as pages, each landscape A4, our fonts."""
+def preflight_imposed(path, pages, layout, root, sheet_mm):
+    """The imposed proof: half as many sheet sides as pages, each of ``sheet_mm``
+    (width, height in mm), our fonts."""
+    sheet = tuple(Decimal(str(value)) for value in sheet_mm)
+    size = f'{sheet[0].normalize():f} × {sheet[1].normalize():f} mm'
     with pikepdf.open(path) as pdf:
         findings = []
         sides = len(pdf.pages)
-        findings.append(Finding('sheets', sides * 2 == pages, f'{sides} sheet sides for '
-                                f'{pages} pages' + ('' if sides * 2 == pages else
-                                                    f'; expected {pages // 2}')))
+        findings.append(Finding('sheets', sides * 2 == pages, f'{sides} sheet sides of {size} '
+                                f'for {pages} pages' + ('' if sides * 2 == pages else
+                                                        f'; expected {pages // 2}')))
         for number, page in enumerate(pdf.pages, 1):
             width, height = _size_mm(page.mediabox)
-            if not (abs(width - sheet_mm[0]) <= 1 and abs(height - sheet_mm[1]) <= 1):
-                findings.append(Finding('sheet-size', False, f'sheet is {width:.0f} × '
-                                        f'{height:.0f} mm, not {sheet_mm[0]} × '
-                                        f'{sheet_mm[1]} mm', number))
+            if not (_close(width, sheet[0]) and _close(height, sheet[1])):
+                findings.append(Finding('sheet-size', False, f'sheet is {width:.1f} × '
+                                        f'{height:.1f} mm, not {size}', number))
         findings += check_fonts(pdf, allowed_font_names(layout, root))
     return findings
 

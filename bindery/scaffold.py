@@ -1,5 +1,6 @@
 """Write starter content for a new edition."""
 
+import copy
 import os
 import re
 import tempfile
@@ -11,26 +12,12 @@ from babel import Locale, UnknownLocaleError
 
 from . import yamlsource
 from .errors import SourceErrors, UsageError
-from .schema import COUNTRY, EDITION, ListOf, MapOf, Record
+from .layouts import load_layout
+from .schema import MISSING, ListOf, MapOf, Record
 
 _COUNTRY = re.compile(r'[a-z0-9][a-z0-9-]{0,59}')
 _LANG = re.compile(r'[a-z]{2,3}')
 _SafeLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
-
-#: Where the nine-facts layout prints each field of a language file, for the
-#: comments of a new one (other layouts get the schema's documentation only).
-WHERE = {'nine-facts': {
-    'title': 'On the cover (page 1) and over the introduction (page 2).',
-    'foundation': 'On the cover, and as the running head of left-hand pages.',
-    'intro': 'Page 2; the first paragraph is set larger, as a lead.',
-    'grants_total_label': 'Page 3, under the grants total shown large.',
-    'figures_title': 'Page 3, over the key figures.',
-    'figures': 'Page 3, under each figure.',
-    'facts_kicker': 'Page 3, the small line over the facts title.',
-    'facts_title': 'Page 3 large, on the cover, and as the running head of right-hand '
-                   'pages.',
-    'facts': 'Pages 4 to 7, numbered, spread over the pages by the builder.',
-}}
 
 
 class ScaffoldError(UsageError):
@@ -41,24 +28,30 @@ class ScaffoldError(UsageError):
 def new_edition(root, country, lang, *, say=print):
     """Write the starter files of the edition ``country``/``lang``; return their paths.
 
-    * ``data/<country>/<lang>.yaml``: every field of the language-file schema
-      (:data:`~bindery.schema.EDITION`), each under a comment saying what it is
-      and where it prints. Required text is left empty (``title: ""``), which
-      ``render.py check`` reports as "is empty; write the text or remove the
-      field", so the file fails until written and passes once it is. There are
-      as many empty facts as the layouts need (9), a label per figure of the
-      country file, and the optional fields the country file does not call for
-      commented out.
-    * ``data/<country>/country.yaml`` when the country is new: founding and
-      anniversary year empty, ``languages: [<lang>]``, no figures (their form
-      in comments). When it exists, ``<lang>`` is added to its ``languages:``
-      by a minimal edit of the text (comments kept), checked by reading the
-      result back; when that cannot be done safely the file is left alone and
-      ``say`` is told what to add.
-    * ``layouts/<layout>/strings/<lang>.yaml`` for each layout the booklets use
-      that has no strings in ``<lang>``: its keys (``strings:`` of layout.yaml)
-      with empty values. Until they are written that layout has errors.
+    Every file is made from what the layouts of the booklets declare (a layout
+    with errors is left out, and ``say`` is told):
 
+    * ``data/<country>/<lang>.yaml``: every field some layout reads from the
+      shared language file, each under a comment with its documentation and
+      where it prints. Required text is left empty (``title: ""``), which
+      ``render.py check`` reports as "is empty; write the text or remove the
+      field", so the file fails until written and passes once it is. Lists get
+      as many empty items as the layouts need, mappings keyed by a country list
+      an entry per id, and fields needed only with a country value the country
+      file lacks, and optional ones, are commented out.
+    * ``data/<country>/<layout>/<lang>.yaml`` for each layout with text of its own.
+    * ``data/<country>/country.yaml`` when the country is new: the values the
+      layouts read, required ones empty, ``languages: [<lang>]``. When it exists,
+      ``<lang>`` is added to its ``languages:`` by a minimal edit of the text
+      (comments kept), checked by reading the result back; when that cannot be
+      done safely the file is left alone and ``say`` is told what to add.
+    * ``layouts/<layout>/strings/<lang>.yaml`` for each layout the booklets use
+      that has no words in ``<lang>``: its keys with empty values. Until they are
+      written, that layout's editions in ``<lang>`` fail; no other edition does.
+
+    Each new content file starts with a ``# yaml-language-server: $schema=``
+    line naming the JSON Schema of its kind under ``schemas/``, so editors with
+    the YAML language server complete and check field names as one types.
     ``say`` gets one line per thing done or left to do (default: print).
     Raises :class:`ScaffoldError` for a country name that is not a-z, 0-9 and -,
     a language code Babel does not know, or an edition that exists already.
@@ -80,12 +73,16 @@ def new_edition(root, country, lang, *, say=print):
         raise ScaffoldError(f'{_shown(edition_path, root)} exists already: edit it, or '
                             'remove it to start again')
 
-    layouts, explicit = _booklet_layouts(root)
-    specs = {name: _layout_spec(root, name) for name in layouts}
-    facts = max((spec['facts'] for spec in specs.values() if spec['facts']), default=9)
-    facts_from = [name for name, spec in specs.items() if spec['facts'] == facts]
+    names, explicit = _booklet_layouts(root)
+    layouts, later = [], []
+    for name in names:
+        try:
+            layouts.append(load_layout(root, name))
+        except SourceErrors:
+            later.append(f'layouts/{name} has errors (render.py check lists them): its '
+                         'fields are not in the new files')
 
-    written, later = [], []
+    written = []
     country_path = root / 'data' / country / 'country.yaml'
     country_data = None
     if country_path.exists():
@@ -96,26 +93,41 @@ def new_edition(root, country, lang, *, say=print):
             written.append(country_path)
             say(f"added '{lang}' to languages: in {_shown(country_path, root)}")
     else:
-        _create(country_path, _country_text(country, lang))
+        _create(country_path, _country_text(country, lang, layouts))
         written.append(country_path)
-        say(f'wrote {_shown(country_path, root)}: fill in the founding and anniversary '
-            'years')
+        say(f'wrote {_shown(country_path, root)}: fill in its empty values')
 
-    text, blanks = _edition_text(country, lang, country_data, facts,
-                                 facts_from[0] if facts_from else None)
+    text, blanks = _content_text(
+        _merged(layouts, 'edition'), country_data, schema='edition',
+        intro=f'{_language(lang)} edition for {country.title()}: the text every product '
+              f'prints (data/{country}/country.yaml holds its numbers).', lang=lang)
     _create(edition_path, text)
     written.append(edition_path)
     say(f'wrote {_shown(edition_path, root)}: write the text of its {blanks} empty fields')
 
-    for name, spec in specs.items():
-        strings_path = root / 'layouts' / name / 'strings' / f'{lang}.yaml'
-        if strings_path.exists() or not spec['strings']:
+    for layout in layouts:
+        if not layout.spec['product']:
             continue
-        _create(strings_path, _strings_text(root, name, lang, spec['strings']))
+        path = root / 'data' / country / layout.name / f'{lang}.yaml'
+        if path.exists():
+            continue
+        text, blanks = _content_text(
+            layout.spec['product'], country_data, schema=layout.name,
+            intro=f'{_language(lang)} text of the {layout.name} product for '
+                  f'{country.title()}: what only it prints.', depth=2)
+        _create(path, text)
+        written.append(path)
+        say(f'wrote {_shown(path, root)}: write the text of its {blanks} empty fields')
+
+    for layout in layouts:
+        strings_path = layout.folder / 'strings' / f'{lang}.yaml'
+        if strings_path.exists() or not layout.spec['strings']:
+            continue
+        _create(strings_path, _strings_text(root, layout.name, lang, layout.spec['strings']))
         written.append(strings_path)
-        say(f"wrote {_shown(strings_path, root)}: the layout's {len(spec['strings'])} "
-            f'words in {_language(lang)}; until they are written, no edition of '
-            f'{name} builds')
+        say(f"wrote {_shown(strings_path, root)}: the layout's {len(layout.spec['strings'])} "
+            f'words in {_language(lang)}; until they are written, the {lang} editions of '
+            f'{layout.name} do not build (the others do)')
     for booklet in explicit:
         later.append(f"booklets/{booklet}.yaml lists its editions: add {country}/{lang} "
                      'to editions: to build it')
@@ -125,102 +137,122 @@ def new_edition(root, country, lang, *, say=print):
     return written
 
 
-# The edition file
+# The content files
 
-def _edition_text(country, lang, country_data, facts, layout):
-    """The starter language file and how many empty fields it has."""
-    where = WHERE.get(layout, {})
-    figures = (country_data or {}).get('figures')
-    figures = [figure for figure in figures if isinstance(figure, dict)
-               and isinstance(figure.get('id'), str)] if isinstance(figures, list) else []
-    needed = {
-        'grants_total_label': bool((country_data or {}).get('grants_total')),
-        'figures_title': bool(figures), 'figures': bool(figures),
-    }
-    country_file = f'data/{country}/country.yaml'
-    lines = _comment(
-        f'{_language(lang)} edition of the booklet for {country.title()} '
-        f'({country_file} holds its numbers). Written by `render.py new`: replace each '
-        '"" with the text exactly as it should print (never markup), then run '
-        f'`python render.py check {country}/{lang}`. A long paragraph can be written '
-        'over several lines after >- , as the other editions do.') + ['']
+def _merged(layouts, kind):
+    """The fields of ``kind`` every layout declares, one set: the first declaration
+    of a name wins, but the fields of list items that are records are pooled (the
+    nine-facts layout reads a fact's text, the poster its short form) and the
+    largest count kept."""
+    merged = {}
+    for layout in layouts:
+        for name, field in layout.spec[kind].items():
+            if name not in merged:
+                merged[name] = copy.copy(field)
+                if isinstance(field, ListOf) and isinstance(field.item, Record):
+                    merged[name].item = copy.copy(field.item)
+                    merged[name].item.fields = dict(field.item.fields)
+                continue
+            known = merged[name]
+            if isinstance(known, ListOf) and isinstance(field, ListOf) and isinstance(
+                    known.item, Record) and isinstance(field.item, Record):
+                for sub, spec in field.item.fields.items():
+                    known.item.fields.setdefault(sub, spec)
+                if field.count and (known.count or 0) < field.count:
+                    known.count = field.count
+    return merged
+
+
+def _content_text(fields, country_data, *, schema, intro, lang=None, depth=1):
+    """A starter content file for ``fields`` (declarations), and how many empty
+    fields it has. Required text is left empty (``""``): `check` says "is empty"
+    until it is written. Fields needed only with a country value the country
+    file lacks, and optional ones, are commented out."""
+    country_data = country_data if isinstance(country_data, dict) else {}
+    lines = [f'# yaml-language-server: $schema={"../" * depth}../schemas/{schema}.json']
+    lines += _comment(
+        f'{intro} Written by `render.py new`: replace each "" with the text exactly as '
+        'it should print (never markup), then run `python render.py check`. A long '
+        'paragraph can be written over several lines after >- , as the other '
+        'editions do.') + ['']
     blanks = 0
-    for name, field in EDITION.fields.items():
-        doc = field.doc + (f' {where[name]}' if name in where else '')
-        if name == 'lang':
-            lines += _comment(doc) + [f'lang: {lang}', '']
-            continue
-        if name == 'translation_of':
-            lines += _comment(f'{doc} Optional: remove the # and give the language code, '
-                              'e.g. en.') + [f'# {name}: ""', '']
-            continue
-        optional = not field.required and not needed.get(name, False)
-        if optional:
-            why = ('Only when country.yaml has ' + ('grants_total' if name ==
-                   'grants_total_label' else 'figures') + '.') if name in needed else (
-                'Optional: remove the # to use it.')
-            doc = f'{doc} {why}'
+    if lang:
+        lines += _comment('The language of this file, the same as its name.') + [
+            f'lang: {lang}', '']
+        lines += _comment('The language this edition is translated from, when it is a '
+                          'translation; the PDFs say so. Optional: remove the # and give '
+                          'the code, e.g. kk.') + ['# translation_of: ""', '']
+    for name, field in fields.items():
+        doc = field.doc + (f' {field.where}' if field.where else '')
+        needed = field.required or bool(field.required_with and country_data.get(
+            field.required_with))
+        if field.required_with and not needed:
+            doc += f' Only when country.yaml has {field.required_with}.'
+        elif not needed:
+            doc += ' Optional: remove the # to use it.'
+        count_note = getattr(field, 'count', None)
+        if count_note:
+            doc += f' Exactly {count_note}.'
         lines += _comment(doc)
-        if isinstance(field, MapOf) and name == 'figures':
-            entries = [(figure['id'], f"{figure.get('amount')} {figure.get('currency')} "
-                                      f"in {figure.get('year')}") for figure in figures] or [
-                ('<figure id>', 'as country.yaml names it')]
-            body = [f'{name}:']
-            for key, note in entries:
-                body += [f'  {key}: ""    # {note}']
-            count = len(entries)
-        elif isinstance(field, ListOf) and isinstance(field.item, Record):
-            count = facts if name == 'facts' else field.min_items
-            if name == 'facts':
-                lines += _comment(f'The {layout} layout needs exactly {facts}.' if layout
-                                 else f'Write {facts}.')
-            subfields = [key for key, sub in field.item.fields.items() if sub.required]
-            body = [f'{name}:']
-            for _ in range(count):
-                body += [f'  - {subfields[0]}: ""'] + [
-                    f'    {key}: ""' for key in subfields[1:]]
-            count *= len(subfields)
-        elif isinstance(field, ListOf):
-            count = max(field.min_items, 1)
-            body = [f'{name}:'] + ['  - ""'] * count
-        else:
-            count, body = 1, [f'{name}: ""']
-        if optional:
-            body = [f'# {line}' for line in body]
-        else:
+        body, count = _skeleton(name, field, country_data)
+        if needed:
             blanks += count
+        else:
+            body = [f'# {line}' for line in body]
         lines += body + ['']
     return '\n'.join(lines).rstrip('\n') + '\n', blanks
 
 
+def _skeleton(name, field, country_data, indent=''):
+    """The empty YAML of one field, and how many values it leaves to write."""
+    if isinstance(field, MapOf):
+        items = country_data.get(field.keys_from) if field.keys_from else None
+        ids = [item['id'] for item in items if isinstance(item, dict)
+               and isinstance(item.get('id'), str)] if isinstance(items, list) else []
+        body = [f'{indent}{name}:'] + [f'{indent}  {key}: ""' for key in ids or ['<name>']]
+        return body, len(ids) or 1
+    if isinstance(field, ListOf):
+        count = field.count or max(field.min_items, 1)
+        body = [f'{indent}{name}:']
+        if isinstance(field.item, Record):
+            subs = [key for key, sub in field.item.fields.items() if sub.required] or list(
+                field.item.fields)[:1]
+            for _ in range(count):
+                body += [f'{indent}  - {subs[0]}: ""'] + [f'{indent}    {key}: ""'
+                                                          for key in subs[1:]]
+            return body, count * len(subs)
+        return body + [f'{indent}  - ""'] * count, count
+    if isinstance(field, Record):
+        body, total = [f'{indent}{name}:'], 0
+        for sub, spec in field.fields.items():
+            if spec.required:
+                lines, count = _skeleton(sub, spec, country_data, indent + '  ')
+                body += lines
+                total += count
+        return body, total
+    return [f'{indent}{name}: ""'], 1
+
+
 # The country file
 
-def _country_text(country, lang):
-    """A new country file: the years empty, the language listed, figures described."""
-    fields = COUNTRY.fields
-    lines = _comment(
-        f'What is the same in every language of the booklet for {country.title()}: '
+def _country_text(country, lang, layouts):
+    """A new country file: every value the layouts read, the required ones empty,
+    the optional ones in comments; the language listed."""
+    lines = ['# yaml-language-server: $schema=../../schemas/country.json']
+    lines += _comment(
+        f'What is the same in every language of the products for {country.title()}: '
         'every language edition takes its numbers from here, so a translation cannot '
-        'drift from them. Written by `render.py new`: fill in the years.') + ['']
-    lines += _comment(f"{fields['founded'].doc} In digits, e.g. 1995.") + ['founded: ""']
-    lines += _comment(f"{fields['anniversary'].doc} In digits; the cover shows the years "
-                      'between.') + ['anniversary: ""']
-    lines += _comment(f"{fields['languages'].doc} Each has its data/{country}/<lang>.yaml; "
-                      '`render.py new` adds to this list.') + [f'languages: [{lang}]', '']
-    for name in ('grants_total', 'figures'):
-        field = fields[name]
-        record = field.item if isinstance(field, ListOf) else field
-        lines += _comment(f'{field.doc} Optional: remove the # to give '
-                          + ('it; every language file then needs a grants_total_label.'
-                             if name == 'grants_total' else
-                             'them; every language file then labels each by its id, '
-                             'under a figures_title.'))
-        lines.append(f'# {name}:')
-        for i, (key, sub) in enumerate(record.fields.items()):
-            lead = '  - ' if isinstance(field, ListOf) and i == 0 else '    ' if (
-                isinstance(field, ListOf)) else '  '
-            lines.append(f'# {lead}{key}:    # {sub.doc}')
-        lines.append('')
+        'drift from them. Written by `render.py new`: fill in the empty values.') + ['']
+    lines += _comment('The languages this country is published in. Each has its '
+                      f'data/{country}/<lang>.yaml; `render.py new` adds to this list.')
+    lines += [f'languages: [{lang}]', '']
+    for name, field in _merged(layouts, 'country').items():
+        doc = field.doc + ('' if field.required else ' Optional: remove the # to give it.')
+        lines += _comment(doc)
+        body, _ = _skeleton(name, field, {})
+        if not field.required:
+            body = [f'# {line}' for line in body]
+        lines += body + ['']
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 
@@ -283,8 +315,8 @@ def _strings_text(root, layout, lang, strings):
     lines = _comment(
         f'{_language(lang)} words of the {layout} layout (layouts/{layout}/layout.yaml '
         'lists them). Written by `render.py new`: replace each "" with the word as it '
-        'should print. Until all are written, the layout has errors and none of its '
-        'editions builds.') + ['']
+        f'should print. Until all are written, the {lang} editions of the layout fail '
+        '(no other edition does).') + ['']
     for key, doc in strings.items():
         lines += _comment(str(doc))
         if isinstance(english, dict) and isinstance(english.get(key), str):
@@ -313,20 +345,6 @@ def _booklet_layouts(root):
         layouts = sorted(path.parent.name
                          for path in Path(root, 'layouts').glob('*/layout.yaml'))
     return layouts, explicit
-
-
-def _layout_spec(root, name):
-    """What a layout asks of an edition: its number of facts and its strings."""
-    try:
-        spec = yaml.load(Path(root, 'layouts', name, 'layout.yaml').read_bytes(),
-                         Loader=_SafeLoader)
-    except (OSError, yaml.YAMLError):
-        spec = None
-    spec = spec if isinstance(spec, dict) else {}
-    facts = spec.get('facts')
-    strings = spec.get('strings')
-    return {'facts': facts if isinstance(facts, int) and facts > 0 else None,
-            'strings': strings if isinstance(strings, dict) else {}}
 
 
 # Writing

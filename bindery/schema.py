@@ -1,8 +1,11 @@
-"""Declared schemas: what each YAML file may hold, each field typed and documented.
+"""Field types and the declarations layouts make of them: what each YAML file may hold.
 
 A schema checks a loaded :class:`~bindery.yamlsource.Source` and returns the data
 converted to Python values, appending every problem to a list of errors rather than
-stopping at the first, so a translator sees all their mistakes in one run.
+stopping at the first, so a translator sees all their mistakes in one run. Which
+fields a content file has is not written here: each layout declares the fields it
+reads (``country:``, ``edition:``, ``product:`` in its layout.yaml), and
+:class:`Declaration` turns such a declaration into the fields below.
 """
 
 import difflib
@@ -14,11 +17,35 @@ from babel.numbers import list_currencies
 
 from .yamlsource import keypath
 
-MISSING = object()
+class _Missing:
+    """No default: the field is left out of the data (one object, kept so when a
+    layout travels to a worker process)."""
+
+    def __reduce__(self):
+        return 'MISSING'
+
+    def __repr__(self):
+        return 'MISSING'
+
+
+MISSING = _Missing()
 
 
 class Field:
-    """One field: its documentation, whether it is required and its default."""
+    """One field: its documentation, whether it is required and its default.
+
+    What a layout declares beside the type is kept for the stages that need it:
+    ``where`` (where it prints, for the comments of ``render.py new``),
+    ``printed`` (whether the preflight looks for its text in the PDF),
+    ``required_with`` (a country value it must come with) and ``keys_from``
+    (the country list whose ids a mapping's keys must be).
+    """
+
+    kind = 'value'
+    where = None
+    printed = False
+    required_with = None
+    keys_from = None
 
     def __init__(self, doc, required=True, default=MISSING):
         self.doc, self.required, self.default = doc, required, default
@@ -42,6 +69,9 @@ class Text(Field):
     ``multiline`` allows line breaks inside it (a paragraph may not have them:
     blank lines in a folded scalar would silently make one).
     """
+
+    kind = 'text'
+    printed = True
 
     def __init__(self, doc, max_length=2000, **kwargs):
         super().__init__(doc, **kwargs)
@@ -69,6 +99,9 @@ class Text(Field):
 class Pattern(Text):
     """Text matching a regular expression (identifiers, codes)."""
 
+    kind = 'code'
+    printed = False
+
     def __init__(self, doc, pattern, hint, **kwargs):
         super().__init__(doc, max_length=100, **kwargs)
         self.pattern, self.hint = re.compile(pattern), hint
@@ -83,6 +116,9 @@ class Pattern(Text):
 
 class Language(Text):
     """A language code CLDR knows (``kk``, ``ky``, ``ru``, ``en``)."""
+
+    kind = 'code'
+    printed = False
 
     def __init__(self, doc, **kwargs):
         super().__init__(doc, max_length=20, **kwargs)
@@ -101,6 +137,9 @@ class Language(Text):
 
 class Currency(Text):
     """An ISO 4217 currency code (``USD``, ``KZT``)."""
+
+    kind = 'code'
+    printed = False
 
     def check(self, source, path, value, errors):
         value = super().check(source, path, value, errors)
@@ -156,27 +195,51 @@ class Boolean(Field):
 
 
 class ListOf(Field):
-    """A list of ``item``, at least ``min_items`` long."""
+    """A list of ``item``, at least ``min_items`` long; exactly ``count`` when given,
+    as ``owner`` (a layout's name) needs, with ``unique`` naming a field of the
+    items that no two may share."""
 
-    def __init__(self, doc, item, min_items=1, max_items=100, **kwargs):
+    kind = 'list'
+
+    def __init__(self, doc, item, min_items=1, max_items=100, count=None, owner=None,
+                 unique=None, **kwargs):
         super().__init__(doc, **kwargs)
         self.item, self.min_items, self.max_items = item, min_items, max_items
+        self.count, self.owner, self.unique = count, owner, unique
 
     def check(self, source, path, value, errors):
         if not isinstance(value, list):
             errors.append(source.error(path, f'expected a list, found {_found(value)}'))
+            return None
+        if self.count is not None and len(value) != self.count:
+            found, name = len(value), (path[-1] if path else 'items')
+            at = path + (min(found, self.count + 1) - 1,) if found else path
+            errors.append(source.error(
+                at, f'the {self.owner or "layout"} layout needs {self.count} {name}, '
+                    f'found {found}', field=keypath(path)))
             return None
         if not self.min_items <= len(value) <= self.max_items:
             errors.append(source.error(
                 path, f'expected {self.min_items} to {self.max_items} items, found '
                       f'{len(value)}'))
             return None
-        return [self.item.check(source, path + (i,), item, errors)
-                for i, item in enumerate(value)]
+        items = [self.item.check(source, path + (i,), item, errors)
+                 for i, item in enumerate(value)]
+        if self.unique:
+            seen = set()
+            for i, item in enumerate(items):
+                key = item.get(self.unique) if isinstance(item, dict) else None
+                if key is not None and key in seen:
+                    errors.append(source.error(path + (i, self.unique),
+                                               f"'{key}' twice: each must be unique"))
+                seen.add(key)
+        return items
 
 
 class MapOf(Field):
     """A mapping from identifiers the file chooses to ``item`` values."""
+
+    kind = 'map'
 
     def __init__(self, doc, item, **kwargs):
         super().__init__(doc, **kwargs)
@@ -191,11 +254,17 @@ class MapOf(Field):
 
 
 class Record(Field):
-    """A mapping with named fields; unknown names are errors with a suggestion."""
+    """A mapping with named fields; unknown names are errors with a suggestion.
 
-    def __init__(self, doc, fields, **kwargs):
+    ``tolerated`` names fields that another layout declares in the same shared
+    file: this one neither checks nor refuses them (that layout does).
+    """
+
+    kind = 'record'
+
+    def __init__(self, doc, fields, tolerated=(), **kwargs):
         super().__init__(doc, **kwargs)
-        self.fields = fields
+        self.fields, self.tolerated = fields, frozenset(tolerated)
 
     def check(self, source, path, value, errors):
         if not isinstance(value, dict):
@@ -203,10 +272,11 @@ class Record(Field):
             return None
         result = {}
         for key in value:
-            if key not in self.fields:
-                close = difflib.get_close_matches(key, self.fields, n=1, cutoff=0.6)
+            if key not in self.fields and key not in self.tolerated:
+                known = [*self.fields, *sorted(self.tolerated)]
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else (
-                    f" (known fields: {', '.join(self.fields)})")
+                    f" (known fields: {', '.join(known)})")
                 errors.append(source.error(
                     path + (key,), f"unknown field '{key}'{hint}", at_key=True,
                     field=keypath(path)))
@@ -221,53 +291,228 @@ class Record(Field):
         return result
 
 
+
+
 def validate(schema, source, errors):
     """Check a whole file against a :class:`Record` schema; return the data."""
     return schema.check(source, (), source.data, errors)
 
 
+# Declarations: a layout's ``country:``, ``edition:`` and ``product:`` mappings,
+# each field written as ``{type: text, doc: …, …}``.
+
 _ID = dict(pattern=r'[a-z0-9]+(-[a-z0-9]+)*', hint='an identifier (a-z, 0-9 and -)')
-PARAGRAPH = Text('One paragraph, exactly as written.', max_length=1200)
+_URL = dict(pattern=r'https?://[^\s<>"]+', hint='a web address (https://…)')
+_EMAIL = dict(pattern=r'[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+', hint='an e-mail address')
 
-COUNTRY = Record('A country file: data/<country>/country.yaml.', {
-    'founded': Integer('The year the foundation started work.', 1900, 2100),
-    'anniversary': Integer('The year the booklet celebrates.', 1900, 2100),
-    'languages': ListOf('The languages this country is published in.',
-                        Language('A language code.')),
-    'grants_total': Record('All grants made since the foundation started.', {
-        'amount': Number('The amount, in digits.'),
-        'currency': Currency('ISO 4217 code.'),
-        'approximate': Boolean('Whether the amount is rounded ("about").',
-                               required=False, default=False),
-    }, required=False, default=None),
-    'figures': ListOf('Key figures, shown large, in this order.', Record('A figure.', {
-        'id': Pattern('The name language files label it by.', **_ID),
-        'amount': Number('The amount, in digits.'),
-        'currency': Currency('ISO 4217 code.'),
-        'year': Integer('The year it is for.', 1900, 2100),
-    }), min_items=0, max_items=6, required=False, default=[]),
-})
+#: The field types a layout may declare, each with its one line for the guide.
+TYPES = {
+    'text': 'One line of text, exactly as written (max: its most characters, 2000).',
+    'paragraph': 'A paragraph of running text (max: its most characters, 1200).',
+    'url': 'A web address, https://…',
+    'email': 'An e-mail address.',
+    'id': 'An identifier: a-z, 0-9 and -.',
+    'language': 'A language code CLDR knows (kk, ru, en).',
+    'currency': 'An ISO 4217 currency code (USD, KZT).',
+    'year': 'A year in digits, 1900 to 2100 (after: a year field it may not precede).',
+    'integer': 'A whole number (min, max).',
+    'amount': 'A non-negative amount in digits, with an optional decimal point.',
+    'boolean': 'true or false.',
+    'list': 'A list of item (min, max items, or count: exactly so many; unique: a field '
+            'of the items no two may share).',
+    'map': 'A mapping from names the file chooses to item (keys_from: a country list '
+           'whose ids must be its keys, every one).',
+    'record': 'A mapping with the named fields.',
+}
 
-EDITION = Record('A language file: data/<country>/<lang>.yaml.', {
-    'lang': Language('The language of this file, the same as its name.'),
-    'translation_of': Language('The language this edition is translated from, when it '
-                               'is a translation; the PDFs say so.',
-                               required=False, default=None),
-    'title': Text('The booklet title.', max_length=120),
-    'foundation': Text("The foundation's name in this language.", max_length=120),
-    'intro': ListOf('The introduction, one paragraph per item.', PARAGRAPH, max_items=8),
-    'grants_total_label': Text("Label of the country's grants_total.", max_length=160,
-                               required=False, default=None),
-    'figures_title': Text('Heading above the key figures.', max_length=120,
-                          required=False, default=None),
-    'figures': MapOf("A label for each of the country's figures, by id.",
-                     Text('A label.', max_length=160), required=False, default={}),
-    'facts_kicker': Text('A line set above the facts title.', max_length=160,
-                         required=False, default=None),
-    'facts_title': Text('The heading of the facts.', max_length=80),
-    # How many facts is the layout's rule (content.load_edition), which says so
-    # in its own words; the schema only bounds the list.
-    'facts': ListOf('The facts, in order.', Record('A fact.', {
-        'text': PARAGRAPH,
-    }), min_items=0, max_items=500),
-})
+#: Every key a field declaration may have, and the one line the guide gives it.
+KEYS = {
+    'type': 'One of the types above.',
+    'doc': 'What the field is, one line: shown in errors, comments and editors.',
+    'required': 'true (the default) or false.',
+    'default': 'The value when an optional field is left out (text types, boolean).',
+    'where': 'Where the field prints, for the comments `render.py new` writes.',
+    'printed': 'Whether the preflight looks for the text in the PDF (text types; '
+               'default true).',
+    'max': 'text, paragraph: most characters; list: most items; integer: largest value.',
+    'min': 'list: fewest items (default 1); integer: smallest value.',
+    'count': 'list: exactly this many items (the layout needs them all).',
+    'unique': 'list of records: a field no two items may share.',
+    'item': 'list, map: the declaration of each item.',
+    'fields': 'record: the declarations of its fields, by name.',
+    'keys_from': 'map: a country list of records with an id; the map gives a value for '
+                 'each id, and no other.',
+    'required_with': 'A country field: this one is required exactly when that one is '
+                     'given.',
+    'after': 'year: another year field of the same record it may not precede.',
+}
+
+
+class Declaration(Field):
+    """A field declaration in a layout.yaml; ``check`` returns the :class:`Field`
+    it declares (named ``owner``'s, for messages such as "needs 9 facts")."""
+
+    def __init__(self, doc, owner, **kwargs):
+        super().__init__(doc, **kwargs)
+        self.owner = owner
+
+    def check(self, source, path, value, errors):
+        if not isinstance(value, dict):
+            errors.append(source.error(path, 'expected a field declaration, e.g. '
+                                             '{type: text, doc: "The title."}'))
+            return None
+        before = len(errors)
+        for key in value:
+            if key not in KEYS:
+                close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else (
+                    f" (known keys: {', '.join(KEYS)})")
+                errors.append(source.error(path + (key,), f"unknown key '{key}'{hint}",
+                                           at_key=True, field=keypath(path)))
+        kind = value.get('type')
+        if kind not in TYPES:
+            errors.append(source.error(path + ('type',) if 'type' in value else path,
+                                       f"type must be one of {', '.join(TYPES)}"
+                                       + (f', not {kind!r}' if isinstance(kind, str) else '')))
+            return None
+        get = _Getter(source, path, value, errors)
+        doc = get('doc', Text('', max_length=300))
+        if doc is None:
+            if 'doc' not in value:
+                errors.append(source.error(path, "missing key 'doc' (one line saying what "
+                                                 'the field is)'))
+            return None
+        common = dict(required=get('required', Boolean(''), True))
+        allowed = {'type', 'doc', 'required', 'where', 'required_with'}
+        if kind in ('text', 'paragraph', 'url', 'email', 'id', 'language', 'currency'):
+            allowed |= {'printed', 'default'}
+            if kind in ('text', 'paragraph'):
+                allowed.add('max')
+                limit = get('max', Integer('', 1, 100_000), 2000 if kind == 'text' else 1200)
+                field = Text(doc, max_length=limit, **common)
+            elif kind in ('url', 'email', 'id'):
+                pattern = {'url': _URL, 'email': _EMAIL, 'id': _ID}[kind]
+                field = Pattern(doc, **pattern, **common)
+                field.printed = kind != 'id'
+            else:
+                field = (Language if kind == 'language' else Currency)(doc, max_length=20,
+                                                                       **common)
+            if 'default' in value:
+                field.default = get('default', Text(''))
+            field.printed = get('printed', Boolean(''), field.printed)
+        elif kind in ('year', 'integer'):
+            allowed |= {'min', 'max', 'after'} if kind == 'integer' else {'after'}
+            low = get('min', Integer('', -10 ** 12, 10 ** 12), 1900 if kind == 'year' else 0)
+            high = get('max', Integer('', -10 ** 12, 10 ** 12),
+                       2100 if kind == 'year' else 10 ** 12)
+            field = Integer(doc, low, high, **common)
+            field.after = get('after', Pattern('', r'[a-z][a-z0-9_]*', 'a field name'))
+        elif kind == 'amount':
+            field = Number(doc, **common)
+        elif kind == 'boolean':
+            allowed.add('default')
+            field = Boolean(doc, **common)
+            field.default = get('default', Boolean(''), MISSING)
+        elif kind == 'list':
+            allowed |= {'item', 'min', 'max', 'count', 'unique'}
+            item = self._nested(source, path, value, 'item', errors)
+            count = get('count', Integer('', 0, 1000))
+            field = ListOf(doc, item, min_items=get('min', Integer('', 0, 1000), 1),
+                           max_items=get('max', Integer('', 1, 1000), 100), count=count,
+                           owner=self.owner,
+                           unique=get('unique', Pattern('', r'[a-z][a-z0-9_]*',
+                                                        'a field name')), **common)
+        elif kind == 'map':
+            allowed |= {'item', 'keys_from'}
+            field = MapOf(doc, self._nested(source, path, value, 'item', errors), **common)
+            field.keys_from = get('keys_from', Pattern('', r'[a-z][a-z0-9_]*',
+                                                       'a country field name'))
+        else:
+            allowed.add('fields')
+            fields = value.get('fields')
+            if not isinstance(fields, dict) or not fields:
+                errors.append(source.error(path, "a record needs 'fields', a mapping of "
+                                                 'field declarations'))
+                return None
+            field = Record(doc, fields={
+                name: self.check(source, path + ('fields', name), item, errors)
+                for name, item in fields.items()}, **common)
+        for key in value:
+            if key in KEYS and key not in allowed:
+                errors.append(source.error(path + (key,), f"'{key}' does not apply to a "
+                                           f'{kind} field', at_key=True, field=keypath(path)))
+        field.where = get('where', Text('', max_length=300))
+        required_with = get('required_with', Pattern('', r'[a-z][a-z0-9_]*',
+                                                     'a country field name'))
+        if required_with:
+            field.required_with, field.required = required_with, False
+        if len(errors) > before:
+            return None
+        field.kind_name = kind
+        return field
+
+    def _nested(self, source, path, value, key, errors):
+        if key not in value:
+            errors.append(source.error(path, f"a {value['type']} needs '{key}', the "
+                                             'declaration of its items'))
+            return None
+        return self.check(source, path + (key,), value[key], errors)
+
+
+class _Getter:
+    """Reads one optional key of a declaration, checked by a field."""
+
+    def __init__(self, source, path, value, errors):
+        self.source, self.path, self.value, self.errors = source, path, value, errors
+
+    def __call__(self, key, field, default=None):
+        if key not in self.value:
+            return default
+        return field.check(self.source, self.path + (key,), self.value[key], self.errors)
+
+
+def declarations(doc, owner, **kwargs):
+    """A mapping of field declarations (``edition:`` of a layout.yaml)."""
+    return MapOf(doc, Declaration('A field declaration.', owner), **kwargs)
+
+
+def declared_paths(raw, path=()):
+    """The key paths (``('facts', '*', 'short')``, '*' for any list item or map key)
+    a raw declaration mapping names, read leniently from PyYAML data: used to know
+    which keys of a shared file some layout reads, even when that layout has errors."""
+    found = set()
+    if not isinstance(raw, dict):
+        return found
+    for name, decl in raw.items():
+        if not isinstance(name, str):
+            continue
+        found.add(path + (name,))
+        if isinstance(decl, dict):
+            item = decl.get('item')
+            while isinstance(item, dict) and item.get('type') in ('list', 'map'):
+                item = item.get('item')
+            inner = item.get('fields') if isinstance(item, dict) else decl.get('fields')
+            if isinstance(decl.get('item'), dict):
+                found |= declared_paths(inner, path + (name, '*'))
+            else:
+                found |= declared_paths(inner, path + (name,))
+    return found
+
+
+def tolerate(field, paths, path=()):
+    """Let every :class:`Record` under ``field`` pass the keys that ``paths`` (as
+    :func:`declared_paths` gives) name at its place: other layouts' fields."""
+    if isinstance(field, Record):
+        field.tolerated = frozenset(
+            p[-1] for p in paths if len(p) == len(path) + 1 and p[:-1] == path
+        ) - set(field.fields)
+        for name, sub in field.fields.items():
+            tolerate(sub, paths, path + (name,))
+    elif isinstance(field, (ListOf, MapOf)):
+        tolerate(field.item, paths, path + ('*',))
+    return field
+
+
+def generic(path):
+    """A key path with list indexes and map keys as '*' (for :func:`tolerate`)."""
+    return tuple('*' if isinstance(part, int) else part for part in path)

@@ -8,7 +8,8 @@
   picture, which the page swaps for the new one after each rebuild, or the
   build's errors instead of the pictures when the last build failed;
 * ``/status`` and ``/status/<booklet>/<country>-<lang>``: small JSON documents
-  (``version``, ``ok``, ``errors``, ``building``, ``images``) the pages poll;
+  (``version``, ``ok``, ``errors``, ``building``, ``images``, ``sizes``) the
+  pages poll;
 * anything else: the files of the output folder.
 
 A change under ``data/<country>/<lang>.yaml`` rebuilds that edition; anything
@@ -40,7 +41,8 @@ from .errors import UsageError
 HOST = '127.0.0.1'
 #: The folders whose changes trigger a rebuild (those that exist are watched).
 WATCHED = ('data', 'layouts', 'booklets', 'fonts', 'hyphenation', 'profiles')
-#: Resolution of the page pictures: a page of A5 is 583 × 827 pixels.
+#: Resolution of the page pictures; each is the size of its page (an A5 page,
+#: 583 × 827 pixels; an A3 one, twice as many each way).
 PREVIEW_DPI = 100
 #: watchfiles' debouncing: a batch ends after this many ms without a change
 #: (an editor's save is several writes), or after ``DEBOUNCE_MS`` at most.
@@ -63,6 +65,7 @@ class EditionState:
     errors: list = field(default_factory=list)
     pages: int = 0
     building: bool = False
+    sizes: list = field(default_factory=list)  # [width, height] of each picture, in pixels
 
     @property
     def stem(self):
@@ -73,7 +76,8 @@ class EditionState:
         images = [f'{folder}/page-{n}.png?v={self.version}' for n in range(1, self.pages + 1)]
         return {'booklet': self.booklet, 'edition': self.edition, 'version': self.version,
                 'ok': self.ok, 'errors': self.errors, 'pages': self.pages,
-                'building': self.building, 'images': images if self.ok else []}
+                'building': self.building, 'images': images if self.ok else [],
+                'sizes': [list(size) for size in self.sizes] if self.ok else []}
 
 
 class Previews:
@@ -146,7 +150,7 @@ class Previews:
                 if key in built:
                     state.version = version
                 elif state.building and failure:
-                    state.ok, state.errors, state.pages = False, [failure], 0
+                    state.ok, state.errors, state.pages, state.sizes = False, [failure], 0, []
                     state.version = version
                     _remove_pictures(self._picture_folder(state))
                 elif state.building and targets == self.targets:
@@ -179,22 +183,23 @@ class Previews:
         state = EditionState(result.booklet, result.edition)
         folder = self._picture_folder(state)
         errors = [str(error) for error in result.errors]
-        pages = 0
+        sizes = []
         if result.ok:
             source = result.files.get('screen') or result.files.get('print')
             try:
                 if not source:
                     raise ValueError('the booklet makes neither a screen nor a print PDF')
-                pages = draw_pages(source, folder)
+                sizes = draw_pages(source, folder)
             except Exception as exc:
                 errors.append(f'{result.edition}: no preview: {exc}')
         ok = bool(result.ok) and not errors
         if not ok:
             _remove_pictures(folder)
+            sizes = []
         with self.lock:
             key = (state.booklet, state.stem)
             state = self.editions.setdefault(key, state)
-            state.ok, state.errors, state.pages = ok, errors, pages
+            state.ok, state.errors, state.pages, state.sizes = ok, errors, len(sizes), sizes
             self.results[key] = result
         return state
 
@@ -229,7 +234,10 @@ class Previews:
 
 
 def draw_pages(pdf_path, folder, dpi=PREVIEW_DPI):
-    """Draw every page of ``pdf_path`` as ``folder/page-N.png``; return the page count."""
+    """Draw every page of ``pdf_path`` as ``folder/page-N.png``, at its own size.
+
+    Returns the ``(width, height)`` in pixels of each picture, in page order.
+    """
     import pypdfium2
 
     folder = Path(folder)
@@ -240,6 +248,7 @@ def draw_pages(pdf_path, folder, dpi=PREVIEW_DPI):
 
 def _draw(pypdfium2, pdf_path, folder, dpi):
     document = pypdfium2.PdfDocument(str(pdf_path))
+    sizes = []
     try:
         count = len(document)
         for index in range(count):
@@ -252,6 +261,7 @@ def _draw(pypdfium2, pdf_path, folder, dpi):
             with tempfile.NamedTemporaryFile(dir=folder, prefix=f'.{target.name}.',
                                              delete=False) as handle:
                 image.save(handle, format='PNG')
+            sizes.append(image.size)
             os.chmod(handle.name, 0o644)
             os.replace(handle.name, target)
     finally:
@@ -260,7 +270,7 @@ def _draw(pypdfium2, pdf_path, folder, dpi):
         number = extra.stem.removeprefix('page-')
         if not number.isdigit() or int(number) > count:
             extra.unlink(missing_ok=True)
-    return count
+    return sizes
 
 
 def _remove_pictures(folder):
@@ -497,7 +507,9 @@ def _json_for_script(data):
 def preview_page(status):
     """The page of one edition: its pages as pictures, or its errors."""
     edition = escape(status['edition'])
-    images = ''.join(f'<img src="{escape(src)}" alt="page {n}" width="583" height="827">\n'
+    # The width and height attributes give each picture its page's proportions
+    # before it loads (CSS then scales it to the column's width).
+    images = ''.join(f'<img src="{escape(src)}" alt="page {n}"{_size_attributes(status, n)}>\n'
                      for n, src in enumerate(status['images'], 1))
     errors = ''.join(f'<li>{escape(error)}</li>\n' for error in status['errors'])
     failed = not status['ok'] and not status['building']
@@ -511,6 +523,15 @@ def preview_page(status):
         status_url=escape(f'/status/{quote(status["booklet"])}/'
                           f'{quote(status["edition"].replace("/", "-"))}'),
         initial=_json_for_script(status))
+
+
+def _size_attributes(status, number):
+    """`` width="…" height="…"`` of picture ``number`` (1-based), '' when unknown."""
+    sizes = status.get('sizes') or []
+    if number > len(sizes):
+        return ''
+    width, height = sizes[number - 1]
+    return f' width="{int(width)}" height="{int(height)}"'
 
 
 def _not_found(booklet, stem):
@@ -539,7 +560,8 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
 #errors h2 {{ margin: 0 0 8px; font-size: 17px; }}
 #errors ul {{ margin: 0; padding-left: 20px; font: 13px/1.5 ui-monospace, Menlo, Consolas,
              monospace; overflow-wrap: anywhere; }}
-#pages {{ display: flex; flex-wrap: wrap; justify-content: center; gap: 24px; padding: 24px; }}
+#pages {{ display: flex; flex-wrap: wrap; justify-content: center; align-items: flex-start;
+          gap: 24px; padding: 24px; }}
 #pages img {{ width: 420px; height: auto; background: #fff;
              box-shadow: 0 2px 10px rgba(0, 0, 0, .35); }}
 [hidden] {{ display: none !important; }}
@@ -575,8 +597,11 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
         var img = pages.children[i];
         if (!img) {{
           img = document.createElement('img'); img.alt = 'page ' + (i + 1);
-          img.width = 583; img.height = 827; pages.appendChild(img);
+          pages.appendChild(img);
         }}
+        var size = (s.sizes || [])[i];
+        if (size) {{ img.width = size[0]; img.height = size[1]; }}
+        else {{ img.removeAttribute('width'); img.removeAttribute('height'); }}
         img.src = src;
       }});
       while (pages.children.length > s.images.length) pages.lastElementChild.remove();

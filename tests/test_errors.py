@@ -263,3 +263,17 @@ def test_css_weasyprint_cannot_draw_fails_the_edition_with_a_reason(project, tmp
     assert 'Traceback' not in run.stderr and 'bug in bindery' not in run.stderr, run.stderr
     assert any('kazakhstan/kk' in line and 'cannot draw' in line and 'gradient' in line
                for line in run.error_lines), run.error_lines
+
+
+def test_a_cmyk_colour_in_a_blurred_shadow_fails_the_edition_with_a_reason(project, tmp_path):
+    """WeasyPrint 70 draws a blurred box-shadow of a device-cmyk() colour by
+    failing an assertion: that one AssertionError, known by where it is raised,
+    is the layout's limit, said as such; any other would be a bug."""
+    css = 'layouts/nine-facts/booklet.css'
+    project.write(css, project.read(css) + (
+        '\n.intro-title { box-shadow: 1mm 1mm 2mm var(--navy); }\n'))
+    run = project.run('--out', tmp_path / 'out', 'kazakhstan/kk')
+    assert run.returncode == 1, str(run)
+    assert 'Traceback' not in run.stderr and 'bug in bindery' not in run.stderr, run.stderr
+    assert any('kazakhstan/kk' in line and 'cannot draw' in line and 'box-shadow' in line
+               for line in run.error_lines), run.error_lines

@@ -26,6 +26,7 @@ DPI = 50.8  # two pixels a millimetre: every box edge falls on a pixel edge
 PX = DPI / 25.4  # pixels per mm
 PAGES = 8
 SLUG = 'test/xx · print · 2025-01-01 · page {page}/{pages}'
+A4_LANDSCAPE = (297, 210)  # mm: the sheet for a spread of A5 pages
 
 HTML = '''<!doctype html>
 <html lang="kk"><head><style>
@@ -389,7 +390,7 @@ def imposed(booklet):
     pdf = _open(booklet)
     pdfx.make_pdfx4(pdf, PROFILE, 'Title', 'kk', '2025-01-01')
     marks.add_marks(pdf, 3, SLUG, FONT)  # outside the trim: imposition must cut them off
-    sheets = imposition.impose(pdf)
+    sheets = imposition.impose(pdf, A4_LANDSCAPE)
     return _save(sheets, min_version=pdf.pdf_version, deterministic_id=True)
 
 
@@ -434,8 +435,8 @@ def test_imposed_sheets_are_clipped_to_trim_and_keep_the_print_metadata(imposed,
 
 def test_imposition_is_reproducible_and_leaves_its_source_alone(booklet):
     pdf = _open(booklet)
-    first = _save(imposition.impose(pdf), deterministic_id=True)
-    assert _save(imposition.impose(pdf), deterministic_id=True) == first
+    first = _save(imposition.impose(pdf, A4_LANDSCAPE), deterministic_id=True)
+    assert _save(imposition.impose(pdf, A4_LANDSCAPE), deterministic_id=True) == first
     assert len(pdf.pages) == PAGES and _box(pdf.pages[0].obj.MediaBox)[0] < 0
 
 
@@ -443,7 +444,7 @@ def test_impose_refuses_a_page_count_not_a_multiple_of_4(booklet):
     pdf = _open(booklet)
     del pdf.pages[-2:]
     with pytest.raises(ValueError, match='multiple of 4 pages, not 6'):
-        imposition.impose(pdf)
+        imposition.impose(pdf, A4_LANDSCAPE)
 
 
 def test_impose_refuses_pages_too_wide_for_the_sheet(booklet):

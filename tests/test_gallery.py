@@ -183,3 +183,23 @@ def test_an_edition_without_a_preflight_report_is_not_called_failed(out):
     html = write_gallery(out).read_text('utf-8')
     assert html.count('No preflight report') == count
     assert 'Build failed' not in html and 'Preflight failed' not in html
+
+
+def test_covers_show_in_the_proportions_of_their_pages(tmp_path):
+    """A5, landscape A4 and A3 covers: each picture keeps its own page's shape."""
+    from PIL import Image
+
+    from bindery.gallery import COVER_SHOWN
+
+    pages = {'aa-a5': (148, 210), 'bb-a4': (297, 210), 'cc-a3': (297, 420)}  # mm
+    folder = tmp_path / 'out' / 'product'
+    folder.mkdir(parents=True)
+    for stem, (width, height) in pages.items():
+        Image.new('RGB', (COVER_WIDTH, round(COVER_WIDTH * height / width)), 'white').save(
+            folder / f'{stem}-cover.png')
+    images = [attrs for tag, attrs in Elements(write_gallery(tmp_path / 'out').read_text(
+        'utf-8')).elements if tag == 'img']
+    assert len(images) == len(pages)
+    for attrs, (width, height) in zip(images, pages.values()):
+        assert int(attrs['width']) == COVER_SHOWN
+        assert abs(int(attrs['height']) - COVER_SHOWN * height / width) <= 1, attrs

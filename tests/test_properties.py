@@ -31,9 +31,13 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from bindery.errors import SourceError, SourceErrors
-from bindery.schema import EDITION, validate
+from bindery.layouts import load_layout
+from bindery.schema import validate
 from bindery.yamlsource import loads
 from conftest import ROOT, FixtureProject
+
+#: The shared language file as the nine-facts layout declares it.
+EDITION = load_layout(ROOT, 'nine-facts').schema('edition')
 
 #: Hypothesis keeps caches (Unicode tables, constants) here, inside tests/, not at the
 #: repository root; it writes its own .gitignore there.

@@ -13,7 +13,7 @@ import yaml
 
 from bindery.errors import BookletError
 from bindery.scaffold import ScaffoldError, new_edition
-from bindery.schema import EDITION
+from bindery.layouts import load_layout
 
 EMPTY = 'is empty; write the text or remove the field'
 FILLED = 'Filled in text'
@@ -114,7 +114,7 @@ def test_a_new_country_in_a_new_language(project):
 def test_every_field_of_the_schema_is_explained(project):
     new(project, 'kazakhstan', 'ky')
     text = project.read('data/kazakhstan/ky.yaml')
-    for name, field in EDITION.fields.items():
+    for name, field in load_layout(project.root, 'nine-facts').schema('edition').fields.items():
         at = re.search(rf'^(# )?{name}:', text, re.MULTILINE)
         assert at, f'{name} is not in the file'
         comment = text[:at.start()].rstrip('\n').rsplit('\n\n', 1)[-1]

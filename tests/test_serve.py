@@ -76,6 +76,7 @@ class StubBuild:
 
     def __init__(self, out):
         self.out, self.calls, self.errors, self.crash = Path(out), [], {}, False
+        self.page_sizes = [(420, 595)] * 2  # in points: A5 portrait
 
     def __call__(self, targets):
         self.calls.append(tuple(targets))
@@ -95,8 +96,8 @@ class StubBuild:
             path = self.out / BOOKLET / f'{edition.replace("/", "-")}-screen.pdf'
             path.parent.mkdir(parents=True, exist_ok=True)
             document = pypdfium2.PdfDocument.new()
-            for _ in range(2):
-                document.new_page(420, 595)
+            for width, height in self.page_sizes:
+                document.new_page(width, height)
             document.save(str(path))
             document.close()
             results.append(SimpleNamespace(booklet=BOOKLET, edition=edition, ok=True,
@@ -201,6 +202,53 @@ def test_a_failed_build_shows_its_errors_instead_of_pictures(stub_root, tmp_path
         crashed = wait_status(url, 'kyrgyzstan-ky', lambda s: s['version'] > first['version'])
         assert not crashed['ok'] and 'stub crashed' in crashed['errors'][0]
         assert fetch(url)[0] == 200
+
+
+def test_page_pictures_keep_the_proportions_of_their_pages(stub_root, tmp_path):
+    """A5, landscape A4 and A3 pages each show in proportion: in the first HTML
+    and after a rebuild that changes the sizes (the page's script)."""
+    from PIL import Image
+
+    out = tmp_path / 'out'
+    build = StubBuild(out)
+    build.page_sizes = [(420, 595), (842, 595), (842, 1191)]  # A5, A4 landscape, A3
+    stem = 'kazakhstan-kk'
+    pictures = out / BOOKLET / 'preview' / stem
+    shown = ('Array.from(document.images).map(i => {{ const r = i.getBoundingClientRect(); '
+             'return [r.width, r.height, i.naturalWidth, i.naturalHeight, i.complete, '
+             'i.src.endsWith("?v={version}")]; }})')
+
+    def check(status, page):
+        assert len(status['sizes']) == len(build.page_sizes)
+        for number, ((width, height), size) in enumerate(zip(build.page_sizes,
+                                                            status['sizes']), 1):
+            with Image.open(pictures / f'page-{number}.png') as picture:
+                assert list(picture.size) == size
+            # 100 dpi: the picture is the page's size, whatever the page.
+            assert abs(size[0] - width * 100 / 72) <= 1 and abs(size[1] - height * 100 / 72) <= 1
+        page.wait_for(f'Array.from(document.images).filter(i => i.complete && '
+                      f'i.naturalWidth > 0 && i.src.endsWith("?v={status["version"]}"))'
+                      f'.length == {len(build.page_sizes)}')
+        boxes = page.evaluate(shown.format(version=status['version']))
+        for (width, height), size, box in zip(build.page_sizes, status['sizes'], boxes):
+            assert box[2:] == size + [True, True], box  # the new picture, loaded
+            assert abs(box[1] / box[0] - height / width) < 0.01, (status["version"], boxes, build.page_sizes)
+
+    with serving(stub_root, out, build) as url, \
+            chromium(tmp_path / 'chromium') as browser:
+        first = wait_status(url, stem, lambda s: s['version'] >= 1)
+        code, _, body = fetch(f'{url}preview/{BOOKLET}/{stem}/')
+        markup = body.decode().split('<script>')[0]
+        for width, height in first['sizes']:
+            assert f'width="{width}" height="{height}"' in markup
+        page = browser.open(f'{url}preview/{BOOKLET}/{stem}/')
+        check(first, page)
+
+        build.page_sizes = [(842, 1191), (420, 595), (842, 595)]
+        (stub_root / 'data/kazakhstan/kk.yaml').write_text('# v2\n')
+        second = wait_status(url, stem, lambda s: s['version'] > first['version'])
+        check(second, page)
+        assert page.exceptions == [] and page.failed_requests == []
 
 
 def test_preview_refreshes_in_chromium_after_a_content_change(project, tmp_path):
