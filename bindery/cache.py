@@ -57,8 +57,9 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     * ``data/<country>/<lang>.yaml``, ``data/<country>/country.yaml`` and the
       product's own ``data/<country>/<layout_name>/<lang>.yaml``; of a
       translation's original only whether it exists (its text is not used);
-    * every file under ``layouts/<layout_name>/`` (strings of every language
-      included: a broken one stops the layout), but dotfiles and ``__pycache__``;
+    * every file under ``layouts/<layout_name>/`` but dotfiles, ``__pycache__``
+      and the words of other languages (``strings/<other>.yaml``: a broken one
+      fails only that language's editions);
     * the font files the layout uses: ``fonts`` (paths under ``fonts/``, or
       absolute) when given, else those ``layouts/<layout_name>/layout.yaml``
       lists under ``fonts:`` (read here, with PyYAML only);
@@ -107,7 +108,10 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
 
     # The layout, its fonts and the files every build reads.
     folder = Path(root, 'layouts', layout_name)
+    words = folder / 'strings'
     for path in _walk(folder):
+        if path.parent == words and path.suffix == '.yaml' and path.stem != lang:
+            continue  # another language's words: they fail only that language's editions
         add_file(path)
     if fonts is None:
         fonts = _layout_fonts(folder / 'layout.yaml')

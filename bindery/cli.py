@@ -15,7 +15,7 @@ from .manifest import load_booklets
 # edition has to be checked in full or built, so that a build with nothing to
 # do stays fast.
 TIME_LIMIT = 120
-COMMANDS = ('build', 'check', 'new', 'serve')
+COMMANDS = ('build', 'check', 'new', 'schemas', 'serve')
 
 
 def parser():
@@ -28,7 +28,9 @@ def parser():
         '2 usage error.')
     p.add_argument('command', nargs='?', default='build', help='build (default); check: '
                    'validate content, layouts and font coverage without rendering; '
-                   'new COUNTRY LANG: write starter content for a new edition; serve: '
+                   'new COUNTRY LANG: write starter content for a new edition; schemas: '
+                   'write schemas/*.json, the JSON Schema of each kind of content file '
+                   'for editors; serve: '
                    'build, watch the sources, rebuild and preview on 127.0.0.1')
     p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
@@ -212,6 +214,15 @@ def main(argv=None):
 
             new_edition(root, *args.targets,
                         say=lambda line: report.console.print(line, markup=False))
+            return report.EXIT_OK
+        if args.command == 'schemas':
+            from .editorschema import write
+
+            changed = write(root)
+            for name in changed:
+                report.console.print(f'wrote schemas/{name}', markup=False)
+            report.console.print('schemas/ is up to date' if not changed else
+                                 f'{len(changed)} schema file(s) written')
             return report.EXIT_OK
         if args.command == 'serve':
             return _serve(root, args)

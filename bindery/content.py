@@ -199,12 +199,13 @@ def _against_country(layout, data, country, country_source, sources):
                                          f'{country_source.path}', at_key=True))
             if spec.required_with:
                 given = country.get(spec.required_with)
-                if given and value is None:
+                written = isinstance(source.data, dict) and name in source.data
+                if given and not written:
                     errors.append(source.error((), f"missing field '{name}' "
                                                f'({spec.doc[0].lower()}{spec.doc[1:-1]}): '
                                                f'{country_source.path} gives '
                                                f'{spec.required_with}'))
-                elif value is not None and not given:
+                elif written and not given:
                     errors.append(source.error((name,), f'is for {spec.required_with}, which '
                                                f'{country_source.path} does not give',
                                                at_key=True))

@@ -104,12 +104,15 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def check_html(layout, root, html):
+def check_html(layout, root, html, known=''):
     """Errors for characters of the rendered page (what the template made of the
-    content: amounts, year spans, its own words) that a face lacks."""
+    content: amounts, year spans, its own words) that a face lacks, but for those
+    in ``known``: the content's own, reported at their place in its files."""
     parser = _Text()
     parser.feed(html)
     parser.close()
+    parser.parts = [''.join(char for char in part if char not in known)
+                    for part in parser.parts]
     template = f"layouts/{layout.name}/{layout.spec['template']}"
     return [SourceError(template, 1, 1, '', f'the page shows {char!r} (U+{ord(char):04X}), '
                         f"which has no glyph in the layout's fonts ({', '.join(families)})")

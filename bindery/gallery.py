@@ -209,10 +209,10 @@ def _card(out_dir, card, preview):
     if card.title:
         html.append(f'<p class="title" lang="{_attr(lang)}">{escape(card.title)}</p>\n')
     pages = (card.report or {}).get('pages')
-    facts = [f'<code>{escape(card.edition)}</code>']
+    details = [f'<code>{escape(card.edition)}</code>']
     if pages:
-        facts.append(f'{int(pages)} pages')
-    html.append(f'<p class="facts">{" · ".join(facts)}</p>\n')
+        details.append(f'{int(pages)} pages')
+    html.append(f'<p class="details">{" · ".join(details)}</p>\n')
     html.append(f'<p class="status {state}">{label}{_checks_summary(card)}</p>\n')
     problems = card.errors or _failed_checks(card.report)
     if problems:
@@ -354,7 +354,7 @@ h2 { font-size: 17px; font-weight: 600; color: var(--muted); text-transform: upp
 h3 { margin: 0; font-size: 19px; font-weight: 650; }
 h3 .lang { font-weight: 400; color: var(--muted); font-size: 15px; margin-left: 4px; }
 .title { margin: 4px 0 6px; font-weight: 500; }
-.facts { margin: 0 0 10px; color: var(--muted); }
+.details { margin: 0 0 10px; color: var(--muted); }
 code { font: 13px/1.3 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 .status { display: inline-block; margin: 0 0 10px; padding: 2px 10px; border-radius: 999px;
           font-size: 13px; font-weight: 600; }

@@ -45,8 +45,9 @@ def check_edition(root, booklet, layout, country, lang):
                                         stylesheets=layout.spec['stylesheets']))
     except RenderError as exc:
         errors.append(_layout_error(layout, str(exc)))
-    if html is not None:
-        errors += fonts.check_html(layout, root, html)
+    if html is not None:  # what the template made (amounts, spans); content is checked above
+        errors += fonts.check_html(layout, root, html,
+                                   known=''.join(text for _, _, text in texts))
     if errors:
         raise SourceErrors(errors)
     return edition, context

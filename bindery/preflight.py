@@ -55,13 +55,15 @@ def _close(a, b):
     return abs(a - b) <= TOLERANCE_MM
 
 
-def check_boxes(pdf, booklet, output):
-    """Page count a multiple of 4; TrimBox the trim; BleedBox the trim plus bleed."""
+def check_boxes(pdf, booklet, output, pages, multiple=1):
+    """The page count the layout declares (a multiple of ``multiple``: 4 for a
+    saddle-stitched booklet); TrimBox the trim; BleedBox the trim plus bleed."""
     findings = []
     count = len(pdf.pages)
-    findings.append(Finding('page-count', count % 4 == 0,
-                            f'{count} pages' + ('' if count % 4 == 0 else
-                                                '; saddle stitching needs a multiple of 4')))
+    good = count == pages and count % multiple == 0
+    findings.append(Finding('page-count', good, f'{count} pages' + (
+        '' if good else f'; the layout makes {pages}'
+        + (f', a multiple of {multiple}' if multiple > 1 else ''))))
     width, height = booklet.width_mm, booklet.height_mm
     bleed = booklet.bleed_mm if output == 'print' else Decimal(0)
     for number, page in enumerate(pdf.pages, 1):
@@ -584,7 +586,8 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
     # while pikepdf does the rest), PDFium the print PDF.
     reader = textcheck.Pdftotext if output == 'screen' else textcheck.Pdfium
     with reader(path) as extraction, pikepdf.open(path) as pdf:
-        findings = check_boxes(pdf, booklet, output)
+        findings = check_boxes(pdf, booklet, output, layout.spec['pages'],
+                               layout.spec['page_multiple'])
         findings += check_fonts(pdf, allowed_font_names(layout, root))
         findings += check_metadata(pdf, lang)
         findings += check_embedded(pdf)

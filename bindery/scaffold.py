@@ -1,6 +1,5 @@
 """Write starter content for a new edition."""
 
-import copy
 import os
 import re
 import tempfile
@@ -12,6 +11,7 @@ from babel import Locale, UnknownLocaleError
 
 from . import yamlsource
 from .errors import SourceErrors, UsageError
+from .editorschema import merged
 from .layouts import load_layout
 from .schema import MISSING, ListOf, MapOf, Record
 
@@ -98,8 +98,8 @@ def new_edition(root, country, lang, *, say=print):
         say(f'wrote {_shown(country_path, root)}: fill in its empty values')
 
     text, blanks = _content_text(
-        _merged(layouts, 'edition'), country_data, schema='edition',
-        intro=f'{_language(lang)} edition for {country.title()}: the text every product '
+        merged(layouts, 'edition'), country_data, schema='edition',
+        about=f'{_language(lang)} edition for {country.title()}: the text every product '
               f'prints (data/{country}/country.yaml holds its numbers).', lang=lang)
     _create(edition_path, text)
     written.append(edition_path)
@@ -113,7 +113,7 @@ def new_edition(root, country, lang, *, say=print):
             continue
         text, blanks = _content_text(
             layout.spec['product'], country_data, schema=layout.name,
-            intro=f'{_language(lang)} text of the {layout.name} product for '
+            about=f'{_language(lang)} text of the {layout.name} product for '
                   f'{country.title()}: what only it prints.', depth=2)
         _create(path, text)
         written.append(path)
@@ -139,31 +139,7 @@ def new_edition(root, country, lang, *, say=print):
 
 # The content files
 
-def _merged(layouts, kind):
-    """The fields of ``kind`` every layout declares, one set: the first declaration
-    of a name wins, but the fields of list items that are records are pooled (the
-    nine-facts layout reads a fact's text, the poster its short form) and the
-    largest count kept."""
-    merged = {}
-    for layout in layouts:
-        for name, field in layout.spec[kind].items():
-            if name not in merged:
-                merged[name] = copy.copy(field)
-                if isinstance(field, ListOf) and isinstance(field.item, Record):
-                    merged[name].item = copy.copy(field.item)
-                    merged[name].item.fields = dict(field.item.fields)
-                continue
-            known = merged[name]
-            if isinstance(known, ListOf) and isinstance(field, ListOf) and isinstance(
-                    known.item, Record) and isinstance(field.item, Record):
-                for sub, spec in field.item.fields.items():
-                    known.item.fields.setdefault(sub, spec)
-                if field.count and (known.count or 0) < field.count:
-                    known.count = field.count
-    return merged
-
-
-def _content_text(fields, country_data, *, schema, intro, lang=None, depth=1):
+def _content_text(fields, country_data, *, schema, about, lang=None, depth=1):
     """A starter content file for ``fields`` (declarations), and how many empty
     fields it has. Required text is left empty (``""``): `check` says "is empty"
     until it is written. Fields needed only with a country value the country
@@ -171,7 +147,7 @@ def _content_text(fields, country_data, *, schema, intro, lang=None, depth=1):
     country_data = country_data if isinstance(country_data, dict) else {}
     lines = [f'# yaml-language-server: $schema={"../" * depth}../schemas/{schema}.json']
     lines += _comment(
-        f'{intro} Written by `render.py new`: replace each "" with the text exactly as '
+        f'{about} Written by `render.py new`: replace each "" with the text exactly as '
         'it should print (never markup), then run `python render.py check`. A long '
         'paragraph can be written over several lines after >- , as the other '
         'editions do.') + ['']
@@ -185,7 +161,8 @@ def _content_text(fields, country_data, *, schema, intro, lang=None, depth=1):
     for name, field in fields.items():
         doc = field.doc + (f' {field.where}' if field.where else '')
         needed = field.required or bool(field.required_with and country_data.get(
-            field.required_with))
+            field.required_with)) or bool(field.keys_from and country_data.get(
+                field.keys_from))
         if field.required_with and not needed:
             doc += f' Only when country.yaml has {field.required_with}.'
         elif not needed:
@@ -246,7 +223,7 @@ def _country_text(country, lang, layouts):
     lines += _comment('The languages this country is published in. Each has its '
                       f'data/{country}/<lang>.yaml; `render.py new` adds to this list.')
     lines += [f'languages: [{lang}]', '']
-    for name, field in _merged(layouts, 'country').items():
+    for name, field in merged(layouts, 'country').items():
         doc = field.doc + ('' if field.required else ' Optional: remove the # to give it.')
         lines += _comment(doc)
         body, _ = _skeleton(name, field, {})

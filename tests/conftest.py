@@ -37,8 +37,9 @@ EDITIONS = {
 }
 #: What a fixture project copies from the repository: the inputs of a build.
 PROJECT_INPUTS = ('data', 'layouts', 'booklets', 'fonts', 'render.py', 'bindery')
-#: Inputs copied too when the project has them (colour profiles, hyphenation).
-OPTIONAL_INPUTS = ('profiles', 'hyphenation')
+#: Inputs copied too when the project has them (colour profiles, hyphenation, the
+#: editors' JSON Schemas).
+OPTIONAL_INPUTS = ('profiles', 'hyphenation', 'schemas')
 OUTPUT_SUFFIXES = {'print': 'print.pdf', 'screen': 'screen.pdf', 'cover': 'cover.png',
                    'preflight': 'preflight.json'}
 

@@ -346,7 +346,7 @@ def fact_html(root, value):
         return None
     context = dict(context, created='2023-11-14T22:13:20Z',
                    stylesheets=layout.spec['stylesheets'])
-    return render_html(layout, context), context['facts'][0]['text']
+    return render_html(layout, context), context['edition']['facts'][0]['text']
 
 
 @given(st.text(alphabet=SAFE, min_size=1, max_size=200))

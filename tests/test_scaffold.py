@@ -86,7 +86,7 @@ def test_a_new_country_in_a_new_language(project):
     strings = 'layouts/nine-facts/strings/tg.yaml'
     assert written == [project.path('data/tajikistan/country.yaml'),
                        project.path('data/tajikistan/tg.yaml'), project.path(strings)]
-    assert any(line.startswith(f'wrote {strings}') and 'no edition of nine-facts builds'
+    assert any(line.startswith(f'wrote {strings}') and 'the tg editions of nine-facts do not build'
                in line for line in said), said
 
     layout = yaml.safe_load(project.read('layouts/nine-facts/layout.yaml'))
@@ -95,18 +95,24 @@ def test_a_new_country_in_a_new_language(project):
     country = yaml.safe_load(project.read('data/tajikistan/country.yaml'))
     assert country == {'founded': '', 'anniversary': '', 'languages': ['tg']}
 
-    # The layout's words first: without them the layout itself has errors.
+    # Every problem of the edition in one run: the layout's words, the country
+    # file and the language file; and the other editions are still fine.
     run = check(project, 'tajikistan/tg', code=1)
-    assert run.error_lines == [f'{strings}:{line}:{col}: {key}: {EMPTY}' for (line, col), key
-                               in zip(empty_fields(project, strings), layout['strings'])]
+    words = [f'{strings}:{line}:{col}: {key}: {EMPTY}' for (line, col), key
+             in zip(empty_fields(project, strings), layout['strings'])]
+    assert all(line in run.error_lines for line in words), run.error_lines
+    assert sum(line.startswith('data/tajikistan/country.yaml:') for line in run.error_lines) == 2
+    assert sum(line.startswith('data/tajikistan/tg.yaml:') and line.endswith(EMPTY)
+               for line in run.error_lines) == len(
+        empty_fields(project, 'data/tajikistan/tg.yaml')) == 13
+    assert len(run.error_lines) == len(words) + 2 + 13
+    check(project, 'kazakhstan', 'kyrgyzstan', code=0)
+
     fill(project, strings)
     project.replace('data/tajikistan/country.yaml', 'founded: ""', 'founded: 1996')
     project.replace('data/tajikistan/country.yaml', 'anniversary: ""', 'anniversary: 2026')
-
     run = check(project, 'tajikistan/tg', code=1)
-    assert len(run.error_lines) == len(empty_fields(project, 'data/tajikistan/tg.yaml')) == 13
-    assert all(line.startswith('data/tajikistan/tg.yaml:') and line.endswith(EMPTY)
-               for line in run.error_lines), run.error_lines
+    assert len(run.error_lines) == 13, run.error_lines
     fill(project, 'data/tajikistan/tg.yaml')
     check(project, 'tajikistan/tg', code=0)
 
