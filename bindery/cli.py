@@ -23,9 +23,9 @@ def parser():
     p = argparse.ArgumentParser(
         prog='render.py', description='Build the booklets in booklets/ from the content '
         'in data/: print and screen PDFs, cover image and preflight report per edition.',
-        epilog='Targets narrow the work: a booklet (nine-facts), a country (kyrgyzstan) or '
-        'an edition (kyrgyzstan/ky). Exit status: 0 all built, 1 something failed, '
-        '2 usage error.')
+        epilog='Targets narrow the work: a product (nine-facts), a country (kyrgyzstan), '
+        'an edition (kyrgyzstan/ky) or an edition of one product (poster/kyrgyzstan/ky). '
+        'Exit status: 0 all built, 1 something failed, 2 usage error.')
     p.add_argument('command', nargs='?', default='build', help='build (default); check: '
                    'validate content, layouts and font coverage without rendering; '
                    'new COUNTRY LANG: write starter content for a new edition; schemas: '
@@ -54,14 +54,16 @@ def select(booklets, targets):
     for booklet in booklets:
         for country, lang in booklet.editions:
             edition = f'{country}/{lang}'
-            hits = {t for t in targets if t in (booklet.name, country, edition)}
+            hits = {t for t in targets
+                    if t in (booklet.name, country, edition, f'{booklet.name}/{edition}')}
             matched |= hits
             if not targets or hits:
                 chosen.append((booklet, country, lang))
     unknown = [t for t in targets if t not in matched]
     if unknown:
         known = sorted({b.name for b in booklets} | {c for b in booklets for c, _ in b.editions}
-                       | {f'{c}/{l}' for b in booklets for c, l in b.editions})
+                       | {f'{c}/{l}' for b in booklets for c, l in b.editions}
+                       | {f'{b.name}/{c}/{l}' for b in booklets for c, l in b.editions})
         raise UsageError(f"unknown target {unknown[0]!r} (known: {', '.join(known)})")
     return chosen
 

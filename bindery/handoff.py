@@ -40,8 +40,8 @@ def make_bundle(target_zip, *, pdfs, html, stylesheets, layout_folder, font_file
     name without ``.zip`` and a trailing ``-handoff``; pass it when
     ``target_zip`` is a temporary name)::
 
-        print.pdf, screen.pdf      each of ``pdfs`` (output name -> path) as
-                                   <output><suffix of the file>
+        print.pdf, screen.pdf      each of ``pdfs`` (output name -> path; the
+                                   paths may be temporary names)
         html/booklet.html          ``html``, as rendered
         html/<name>.css            each of ``stylesheets`` (file name -> CSS text,
                                    in cascade order)
@@ -80,7 +80,7 @@ def make_bundle(target_zip, *, pdfs, html, stylesheets, layout_folder, font_file
     files = {}
     for output, path in pdfs.items():
         path = Path(path)
-        files[f'{output}{path.suffix}'] = path.read_bytes()
+        files[f'{output}.pdf'] = path.read_bytes()
 
     html_text, sheets = packer.html(html, dict(stylesheets))
     rendered = {f'html/{sheet_name}': packer.css(css).encode('utf-8')

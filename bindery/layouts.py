@@ -214,6 +214,14 @@ def load_layout(root, name):
                                            f'read ({problem})'))
     if not errors:
         errors += fonts.check_renderer_characters(spec['fonts'], root, source)
+    if spec['watch']:
+        from cssselect2 import compile_selector_list
+        from cssselect2.parser import SelectorError
+
+        try:
+            compile_selector_list(spec['watch'])
+        except SelectorError as exc:
+            errors.append(source.error(('watch',), f'is not a CSS selector ({exc})'))
     if spec['pages'] % spec['page_multiple']:
         errors.append(source.error(('pages',), f"{spec['pages']} pages is not a multiple of "
                                                f"page_multiple ({spec['page_multiple']})"))

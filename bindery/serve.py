@@ -12,7 +12,8 @@
   pages poll;
 * anything else: the files of the output folder.
 
-A change under ``data/<country>/<lang>.yaml`` rebuilds that edition; anything
+A change under ``data/<country>/<lang>.yaml`` or a product's own
+``data/<country>/<layout>/<lang>.yaml`` rebuilds that edition; anything
 else in ``data/<country>/`` that country's editions; a change anywhere else
 (``layouts/``, ``booklets/``, ``fonts/``…) every edition. Changes that come
 while a build runs are collected and build together next.
@@ -110,6 +111,8 @@ class Previews:
                 parts = Path(path).resolve().relative_to(self.root).parts
             except ValueError:
                 return self.targets
+            if len(parts) == 4 and parts[0] == 'data':  # a product's own text
+                parts = parts[:2] + parts[3:]
             if len(parts) != 3 or parts[0] != 'data':
                 return self.targets
             country, name = parts[1], parts[2]

@@ -91,7 +91,8 @@ def typeset(text, lang):
     text = _DASH.sub(NBSP + '\\1 ', text)
     limit = SHORT_WORDS_STAY.get(lang.split('_')[0])
     if limit:
-        text = re.sub(r'(?<!\w)(\w{1,%d}) (?=[\w«„“‘])' % limit,
+        # Not the s of a possessive (government's): an apostrophe is part of the word.
+        text = re.sub(r'(?<![\w’\'])(\w{1,%d}) (?=[\w«„“‘])' % limit,
                       lambda m: m.group(1) + NBSP, text)
     return text
 

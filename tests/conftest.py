@@ -97,8 +97,9 @@ def run_render(args, cwd, epoch=EPOCH, timeout=240):
 
 
 def build_into(out, cwd=ROOT, epoch=EPOCH):
-    """Build every edition into ``out``; fail the test unless render.py exits 0."""
-    run = run_render(['--out', out], cwd, epoch)
+    """Build every edition of the nine-facts booklet into ``out``; fail the test
+    unless render.py exits 0."""
+    run = run_render([BOOKLET, '--out', out], cwd, epoch)
     assert run.returncode == 0, str(run)
     assert 'Traceback' not in run.stdout + run.stderr, str(run)
     return {lang: Edition(lang, country, **output_paths(out, country, lang),
@@ -119,9 +120,14 @@ def edition(request, built):
 
 
 class FixtureProject:
-    """A throw-away copy of the project's inputs that a test may break."""
+    """A throw-away copy of the project's inputs that a test may break.
 
-    def __init__(self, root):
+    Of ``booklets/`` it keeps ``booklets`` only (the nine-facts booklet, unless
+    told otherwise), so that a build makes what the test reads; every layout is
+    copied, as their declarations decide what the shared content files may hold.
+    """
+
+    def __init__(self, root, booklets=(BOOKLET,)):
         self.root = Path(root)
         for name in PROJECT_INPUTS + OPTIONAL_INPUTS:
             source = ROOT / name
@@ -132,6 +138,10 @@ class FixtureProject:
                     '__pycache__', '*.pyc'))
             else:
                 shutil.copy2(source, self.root / name)
+        if booklets is not None:
+            for path in (self.root / 'booklets').glob('*.yaml'):
+                if path.stem not in booklets:
+                    path.unlink()
 
     def path(self, relative):
         return self.root / relative

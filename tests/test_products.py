@@ -139,3 +139,16 @@ def test_a_new_edition_never_costs_the_others_their_files(project, tmp_path):
     assert {name: after.get(name) for name in before} == before
     assert '6 already up to date' in run.stdout, run.stdout
     assert run.stdout.count('up to date │') == 6 and run.stdout.count('FAILED') == 1, run.stdout
+
+
+@pytest.mark.parametrize('text, glued, free', [
+    ("the government's decision at a time", 'a\u00a0time', "government's decision"),
+    ('the government’s decision a year on', 'a\u00a0year', 'government’s decision'),
+])
+def test_a_possessive_s_is_no_short_word_to_keep_with_the_next(text, glued, free):
+    """English keeps a one-letter word with the next; the s after an apostrophe is
+    part of its word, and gluing it forced "govern-/ment’s decision" breaks."""
+    from bindery.typography import typeset
+
+    out = typeset(text, 'en')
+    assert glued in out and free in out, repr(out)
