@@ -56,8 +56,7 @@ DEPENDENCIES = {
     'the template': lambda p: append(p, 'layouts/nine-facts/booklet.html', '\n'),
     'layout.yaml': lambda p: append(p, 'layouts/nine-facts/layout.yaml'),
     'its strings': lambda p: append(p, 'layouts/nine-facts/strings/kk.yaml'),
-    # A broken strings file of any language stops the whole layout.
-    'other strings': lambda p: append(p, 'layouts/nine-facts/strings/ru.yaml'),
+    'its own text': lambda p: p.write('data/kazakhstan/nine-facts/kk.yaml', 'x: y\n'),
     'a new layout file': lambda p: p.write('layouts/nine-facts/picture.svg', '<svg/>'),
     'a font byte': lambda p: flip_byte(p, 'fonts/noto-serif/NotoSerif-Regular.ttf'),
     'another face': lambda p: flip_byte(p, 'fonts/inter/Inter-Black.otf'),
@@ -73,6 +72,10 @@ DEPENDENCIES = {
 
 UNRELATED = {
     'another edition': lambda p: append(p, 'data/kazakhstan/ru.yaml'),
+    # Another language's words fail only that language's editions.
+    'other strings': lambda p: append(p, 'layouts/nine-facts/strings/ru.yaml'),
+    'a new language': lambda p: p.write('layouts/nine-facts/strings/uz.yaml', 'x: ""\n'),
+    "another product's own text": lambda p: p.write('data/kazakhstan/poster/kk.yaml', 'x\n'),
     'another country': lambda p: append(p, 'data/kyrgyzstan/ky.yaml'),
     'the README': lambda p: append(p, 'README.md', 'more\n'),
     'a font the layout does not use': lambda p: p.write('fonts/other/Other.ttf', b'\0' * 9),

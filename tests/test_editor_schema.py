@@ -14,7 +14,7 @@ import yaml
 
 from bindery import editorschema
 from bindery.scaffold import new_edition
-from conftest import ROOT
+from conftest import ROOT, FixtureProject
 
 SCHEMAS = ROOT / 'schemas'
 
@@ -66,9 +66,10 @@ def test_a_mistake_an_editor_makes_is_underlined(relative, change, fragment):
     assert any(fragment in message for message in messages), messages
 
 
-def test_new_files_name_their_schema(project):
+def test_new_files_name_their_schema(tmp_path):
     """`new` starts each file with the line the YAML language server reads, and the
     path it gives, relative to the file, is the schema of that kind."""
+    project = FixtureProject(tmp_path / 'project', booklets=None)  # every product
     written = new_edition(project.root, 'tajikistan', 'tg', say=lambda line: None)
     content = [path for path in written if path.is_relative_to(project.path('data'))]
     assert len(content) >= 3  # country, shared text, a product's own text

@@ -72,7 +72,7 @@ def words(text):
                                            ('kazakhstan', 'en')])
 def test_the_press_sheet_prints_every_word_of_its_own_text(products, country, lang):
     pdf = products / 'press-sheet' / f'{country}-{lang}-screen.pdf'
-    found = ' '.join(words(subprocess.run(['pdftotext', '-enc', 'UTF-8', str(pdf), '-'],
+    found = ' '.join(words(subprocess.run(['pdftotext', '-raw', '-enc', 'UTF-8', str(pdf), '-'],
                                           capture_output=True, check=True).stdout.decode()))
     for text in product_text(f'data/{country}/press-sheet/{lang}.yaml'):
         for word in words(text):
@@ -82,7 +82,7 @@ def test_the_press_sheet_prints_every_word_of_its_own_text(products, country, la
 @pytest.mark.parametrize('country, lang', [('kazakhstan', 'kk'), ('kyrgyzstan', 'ky')])
 def test_the_poster_prints_each_short_fact(products, country, lang):
     pdf = products / 'poster' / f'{country}-{lang}-screen.pdf'
-    found = ' '.join(words(subprocess.run(['pdftotext', '-enc', 'UTF-8', str(pdf), '-'],
+    found = ' '.join(words(subprocess.run(['pdftotext', '-raw', '-enc', 'UTF-8', str(pdf), '-'],
                                           capture_output=True, check=True).stdout.decode()))
     facts = yaml.safe_load((ROOT / f'data/{country}/{lang}.yaml').read_text('utf-8'))['facts']
     assert len(facts) == 9
