@@ -18,9 +18,6 @@ from .schema import (Integer, Language, ListOf, MapOf, Number, Pattern, Record, 
 
 _SafeLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
-_NAME = dict(pattern=r'[a-z][a-z0-9_]*', hint='a name (a-z, 0-9 and _)')
-
-
 def layout_schema(name):
     """What a ``layouts/<name>/layout.yaml`` may hold (``name`` is the layout's,
     for messages such as "the nine-facts layout needs 9 facts")."""
@@ -269,33 +266,44 @@ def load_layout(root, name):
 
 
 def _check_references(spec, source):
-    """``keys_from``, ``required_with`` and ``after`` name fields that exist."""
+    """``keys_from`` and ``required_with`` name country fields that exist, and sit on
+    top-level fields of the text files; ``after`` names a country field beside it."""
     errors = []
     country = spec['country']
 
-    def walk(kind, fields, path):
+    def deeper(kind, fields, path):
         for name, field in fields.items():
             at = (kind, *path, name)
-            if field.keys_from and not (
-                    field.keys_from in country and country[field.keys_from].kind == 'list'
-                    and getattr(country[field.keys_from].item, 'fields', {}).get('id')):
-                errors.append(source.error(at + ('keys_from',), f"'{field.keys_from}' is not "
-                                           'a country list of records with an id'))
-            if field.required_with and field.required_with not in country:
-                errors.append(source.error(at + ('required_with',), f"'{field.required_with}'"
-                                           ' is not declared under country'))
-            after = getattr(field, 'after', None)
-            if after and after not in fields:
-                errors.append(source.error(at + ('after',), f"'{after}' is not a field beside "
-                                           'it'))
+            for key in ('keys_from', 'required_with', 'after'):
+                if getattr(field, key, None):
+                    errors.append(source.error(at + (key,), f"'{key}' applies to a top-level "
+                                               'field only', at_key=True))
             item = getattr(field, 'item', None)
             inner = getattr(item, 'fields', None) or getattr(field, 'fields', None)
             if inner:
-                walk(kind, inner, (*path, name, 'item', 'fields') if item else
-                     (*path, name, 'fields'))
+                deeper(kind, inner, (*path, name, 'item', 'fields') if item else
+                       (*path, name, 'fields'))
 
     for kind in ('country', 'edition', 'product'):
-        walk(kind, spec[kind], ())
+        for name, field in spec[kind].items():
+            at = (kind, name)
+            if field.keys_from and (kind == 'country' or not (
+                    field.keys_from in country and country[field.keys_from].kind == 'list'
+                    and getattr(country[field.keys_from].item, 'fields', {}).get('id'))):
+                errors.append(source.error(at + ('keys_from',), f"'{field.keys_from}' is not "
+                                           'a country list of records with an id'))
+            if field.required_with and (kind == 'country'
+                                        or field.required_with not in country):
+                errors.append(source.error(at + ('required_with',), f"'{field.required_with}'"
+                                           ' is not declared under country'))
+            after = getattr(field, 'after', None)
+            if after and (kind != 'country' or after not in country):
+                errors.append(source.error(at + ('after',), f"'{after}' is not a field of "
+                                           'country beside it'))
+            item = getattr(field, 'item', None)
+            inner = getattr(item, 'fields', None) or getattr(field, 'fields', None)
+            if inner:
+                deeper(kind, inner, (name, 'item', 'fields') if item else (name, 'fields'))
     return errors
 
 
@@ -315,6 +323,7 @@ def environment(layout):
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(layout.folder), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.pop('safe')  # content is a value, never markup: no way to say otherwise
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)
     return env

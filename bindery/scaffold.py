@@ -53,8 +53,12 @@ def new_edition(root, country, lang, *, say=print):
     line naming the JSON Schema of its kind under ``schemas/``, so editors with
     the YAML language server complete and check field names as one types.
     ``say`` gets one line per thing done or left to do (default: print).
+    For an edition that exists, only the files still missing are written (a
+    product or a layout added since): each product's own text and the layouts'
+    words in ``lang``.
+
     Raises :class:`ScaffoldError` for a country name that is not a-z, 0-9 and -,
-    a language code Babel does not know, or an edition that exists already.
+    a language code Babel does not know, or an edition that has every file already.
     """
     root = Path(root)
     if not isinstance(country, str) or not _COUNTRY.fullmatch(country):
@@ -69,9 +73,7 @@ def new_edition(root, country, lang, *, say=print):
         raise ScaffoldError(f"'{lang}' is not a language code CLDR knows (e.g. kk, ky, "
                             'ru, en)') from None
     edition_path = root / 'data' / country / f'{lang}.yaml'
-    if edition_path.exists():
-        raise ScaffoldError(f'{_shown(edition_path, root)} exists already: edit it, or '
-                            'remove it to start again')
+    exists = edition_path.exists()
 
     names, explicit = _booklet_layouts(root)
     layouts, later = [], []
@@ -85,6 +87,19 @@ def new_edition(root, country, lang, *, say=print):
     written = []
     country_path = root / 'data' / country / 'country.yaml'
     country_data = None
+    if exists:  # a product or a language's words added since: only what is missing
+        try:
+            country_data = yamlsource.load(country_path, root).data
+        except SourceErrors:
+            country_data = None
+        written = _products(root, country, lang, layouts, country_data, say)
+        written += _words(root, lang, layouts, say)
+        if not written:
+            raise ScaffoldError(f'{_shown(edition_path, root)} exists already, and so do '
+                                f"every product's text and the layouts' words in {lang}: "
+                                'edit them, or remove the file to start again')
+        say(f'then run: python render.py check {country}/{lang}')
+        return written
     if country_path.exists():
         country_data, message = _add_language(country_path, root, lang)
         if message:
@@ -105,6 +120,20 @@ def new_edition(root, country, lang, *, say=print):
     written.append(edition_path)
     say(f'wrote {_shown(edition_path, root)}: write the text of its {blanks} empty fields')
 
+    written += _products(root, country, lang, layouts, country_data, say)
+    written += _words(root, lang, layouts, say)
+    for booklet in explicit:
+        later.append(f"booklets/{booklet}.yaml lists its editions: add {country}/{lang} "
+                     'to editions: to build it')
+    for message in later:
+        say(message)
+    say(f'then run: python render.py check {country}/{lang}')
+    return written
+
+
+def _products(root, country, lang, layouts, country_data, say):
+    """Write each product's own text file of the edition that is missing."""
+    written = []
     for layout in layouts:
         if not layout.spec['product']:
             continue
@@ -118,7 +147,12 @@ def new_edition(root, country, lang, *, say=print):
         _create(path, text)
         written.append(path)
         say(f'wrote {_shown(path, root)}: write the text of its {blanks} empty fields')
+    return written
 
+
+def _words(root, lang, layouts, say):
+    """Write the words in ``lang`` of each layout that has none."""
+    written = []
     for layout in layouts:
         strings_path = layout.folder / 'strings' / f'{lang}.yaml'
         if strings_path.exists() or not layout.spec['strings']:
@@ -128,12 +162,6 @@ def new_edition(root, country, lang, *, say=print):
         say(f"wrote {_shown(strings_path, root)}: the layout's {len(layout.spec['strings'])} "
             f'words in {_language(lang)}; until they are written, the {lang} editions of '
             f'{layout.name} do not build (the others do)')
-    for booklet in explicit:
-        later.append(f"booklets/{booklet}.yaml lists its editions: add {country}/{lang} "
-                     'to editions: to build it')
-    for message in later:
-        say(message)
-    say(f'then run: python render.py check {country}/{lang}')
     return written
 
 

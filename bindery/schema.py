@@ -66,8 +66,8 @@ def _found(value):
 class Text(Field):
     """A single piece of text, exactly as written; never markup or a template.
 
-    ``multiline`` allows line breaks inside it (a paragraph may not have them:
-    blank lines in a folded scalar would silently make one).
+    It has no line break (a paragraph may not: blank lines in a folded scalar
+    would silently make two) and at most ``max_length`` characters.
     """
 
     kind = 'text'
@@ -332,8 +332,8 @@ KEYS = {
     'required': 'true (the default) or false.',
     'default': 'The value when an optional field is left out (text types, boolean).',
     'where': 'Where the field prints, for the comments `render.py new` writes.',
-    'printed': 'Whether the preflight looks for the text in the PDF (text types; '
-               'default true).',
+    'printed': 'Whether the preflight looks for the text in the PDF (default true for '
+               'text, paragraph, url and email; false for id, language and currency).',
     'max': 'text, paragraph: most characters; list: most items; integer: largest value.',
     'min': 'list: fewest items (default 1); integer: smallest value.',
     'count': 'list: exactly this many items (the layout needs them all).',
@@ -341,10 +341,11 @@ KEYS = {
     'item': 'list, map: the declaration of each item.',
     'fields': 'record: the declarations of its fields, by name.',
     'keys_from': 'map: a country list of records with an id; the map gives a value for '
-                 'each id, and no other.',
+                 'each id, and no other (top-level edition and product fields only).',
     'required_with': 'A country field: this one is required exactly when that one is '
-                     'given.',
-    'after': 'year: another year field of the same record it may not precede.',
+                     'given (top-level edition and product fields only).',
+    'after': 'year, integer: another field of the country file it may not be less than '
+             '(top-level country fields only).',
 }
 
 
@@ -417,11 +418,13 @@ class Declaration(Field):
             allowed |= {'item', 'min', 'max', 'count', 'unique'}
             item = self._nested(source, path, value, 'item', errors)
             count = get('count', Integer('', 0, 1000))
+            unique = get('unique', Pattern('', r'[a-z][a-z0-9_]*', 'a field name'))
+            if unique and item is not None and unique not in getattr(item, 'fields', {}):
+                errors.append(source.error(path + ('unique',), f"'{unique}' is not a field "
+                                           'of the items (a record) of this list'))
             field = ListOf(doc, item, min_items=get('min', Integer('', 0, 1000), 1),
                            max_items=get('max', Integer('', 1, 1000), 100), count=count,
-                           owner=self.owner,
-                           unique=get('unique', Pattern('', r'[a-z][a-z0-9_]*',
-                                                        'a field name')), **common)
+                           owner=self.owner, unique=unique, **common)
         elif kind == 'map':
             allowed |= {'item', 'keys_from'}
             field = MapOf(doc, self._nested(source, path, value, 'item', errors), **common)
@@ -434,6 +437,11 @@ class Declaration(Field):
                 errors.append(source.error(path, "a record needs 'fields', a mapping of "
                                                  'field declarations'))
                 return None
+            for name in fields:
+                if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
+                    errors.append(source.error(path + ('fields', name), f'{name!r} is not a '
+                                               'field name (a-z, 0-9 and _, from a letter)',
+                                               at_key=True, field=keypath(path)))
             field = Record(doc, fields={
                 name: self.check(source, path + ('fields', name), item, errors)
                 for name, item in fields.items()}, **common)
@@ -471,9 +479,26 @@ class _Getter:
         return field.check(self.source, self.path + (key,), self.value[key], self.errors)
 
 
+#: What a field may be called: what YAML keys, JSON Schema and Jinja all read plainly.
+FIELD_NAME = re.compile(r'[a-z][a-z0-9_]*')
+
+
+class Declarations(MapOf):
+    """A mapping of field declarations (``edition:`` of a layout.yaml), by name."""
+
+    def check(self, source, path, value, errors):
+        if isinstance(value, dict):
+            for name in value:
+                if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
+                    errors.append(source.error(path + (name,), f'{name!r} is not a field name '
+                                               '(a-z, 0-9 and _, from a letter)', at_key=True,
+                                               field=keypath(path)))
+        return super().check(source, path, value, errors)
+
+
 def declarations(doc, owner, **kwargs):
     """A mapping of field declarations (``edition:`` of a layout.yaml)."""
-    return MapOf(doc, Declaration('A field declaration.', owner), **kwargs)
+    return Declarations(doc, Declaration('A field declaration.', owner), **kwargs)
 
 
 def declared_paths(raw, path=()):

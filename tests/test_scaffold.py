@@ -175,3 +175,26 @@ def test_refusals_write_nothing(project, country, lang, message):
     assert sorted(path for path in project.root.rglob('*')
                   if '__pycache__' not in path.parts) == before
     assert issubclass(ScaffoldError, BookletError)
+
+
+def test_a_product_added_to_an_existing_edition_gets_its_own_starter_file(tmp_path):
+    """A product added after an edition was started: `check` says the product's
+    file is missing and points at `new`, which then writes that file only."""
+    from conftest import FixtureProject
+
+    project = FixtureProject(tmp_path / 'project', booklets=None)
+    own = 'data/kazakhstan/press-sheet/kk.yaml'
+    project.path(own).unlink()
+    run = check(project, 'press-sheet/kazakhstan/kk', code=1)
+    assert run.error_lines == [
+        f'{own}:1:1: missing: the press-sheet layout reads its own text from here '
+        '(headline, lede, facts, about); `render.py new kazakhstan kk` starts it'], run
+    shared = project.read('data/kazakhstan/kk.yaml')
+    written, said = new(project, 'kazakhstan', 'kk')
+    assert written == [project.path(own)], said
+    assert project.read('data/kazakhstan/kk.yaml') == shared
+    run = check(project, 'press-sheet/kazakhstan/kk', code=1)
+    assert run.error_lines and all(line.startswith(f'{own}:') and line.endswith(EMPTY)
+                                   for line in run.error_lines), run.error_lines
+    fill(project, own)
+    check(project, 'press-sheet/kazakhstan/kk', code=0)
