@@ -60,6 +60,8 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     * every file under ``layouts/<layout_name>/`` but dotfiles, ``__pycache__``
       and the words of other languages (``strings/<other>.yaml``: a broken one
       fails only that language's editions);
+    * what the other layouts of ``layouts/`` declare of the shared files
+      (their ``country:`` and ``edition:``): it decides which keys those may hold;
     * the font files the layout uses: ``fonts`` (paths under ``fonts/``, or
       absolute) when given, else those ``layouts/<layout_name>/layout.yaml``
       lists under ``fonts:`` (read here, with PyYAML only);
@@ -113,6 +115,9 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
         if path.parent == words and path.suffix == '.yaml' and path.stem != lang:
             continue  # another language's words: they fail only that language's editions
         add_file(path)
+    for path in sorted(Path(root, 'layouts').glob('*/layout.yaml')):
+        if path.parent != folder:  # what others declare the shared files may hold
+            add(f'shared fields of {_relative(path, root)}', _shared_declarations(path))
     if fonts is None:
         fonts = _layout_fonts(folder / 'layout.yaml')
     font_root = Path(root, 'fonts')
@@ -311,6 +316,29 @@ class _locked:
 
 def _booklet_name(booklet):
     return booklet if isinstance(booklet, str) else booklet.name
+
+
+def _shared_declarations(path):
+    """The ``country:`` and ``edition:`` declarations of a layout.yaml, as bytes
+    (``unreadable`` when it does not parse): they decide which keys the shared
+    content files may hold, for every layout."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return _shared_of(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _shared_of(path, inode, size, mtime_ns):
+    try:
+        raw = yaml.load(Path(path).read_bytes(), Loader=_SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return b'unreadable'
+    if not isinstance(raw, dict):
+        return b'not a mapping'
+    shared = {kind: raw.get(kind) for kind in ('country', 'edition')}
+    return json.dumps(shared, sort_keys=True, default=str).encode()
 
 
 def _read(path):

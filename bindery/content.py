@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import yamlsource
 from .errors import SourceError, SourceErrors
-from .schema import ListOf, MapOf, Record, Text, validate
+from .schema import ListOf, MapOf, Record, Text, _lower, validate
 
 
 @dataclass
@@ -117,8 +117,11 @@ def load_edition(root, country, lang, layout):
     country_source = _load(files['country'], root, errors)
     country_data = None
     if country_source is not None:
+        before = len(errors)
         country_data = validate(country_schema, country_source, errors)
         sources.append((country_source, country_schema))
+        if len(errors) > before:  # what the language files are checked against is unsure
+            country_data = None
 
     data = {}
     edition_schema = layout.schema('edition')
@@ -155,7 +158,7 @@ def load_edition(root, country, lang, layout):
             ('languages',), f"does not list '{lang}', but data/{country}/{lang}.yaml exists"))
     if source is not None and data.get('translation_of'):
         errors += _against_original(root, country, lang, data['translation_of'], source)
-    if country_data is not None:
+    if country_data is not None:  # and good: checked against a broken one, all would fail
         errors += _against_country(layout, data, country_data, country_source,
                                    {'edition': source, 'product': product_source})
     if errors:
@@ -202,7 +205,7 @@ def _against_country(layout, data, country, country_source, sources):
                 written = isinstance(source.data, dict) and name in source.data
                 if given and not written:
                     errors.append(source.error((), f"missing field '{name}' "
-                                               f'({spec.doc[0].lower()}{spec.doc[1:-1]}): '
+                                               f'({_lower(spec.doc)}): '
                                                f'{country_source.path} gives '
                                                f'{spec.required_with}'))
                 elif written and not given:

@@ -104,6 +104,14 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
+def html_text(html):
+    """The text an HTML page shows (see :class:`_Text`), as one string."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return '\n'.join(parser.parts)
+
+
 def check_html(layout, root, html, known=''):
     """Errors for characters of the rendered page (what the template made of the
     content: amounts, year spans, its own words) that a face lacks, but for those

@@ -103,6 +103,8 @@ class Layout:
     #: The key paths of country and language files that some layout in the
     #: project declares (see :func:`shared_paths`): this one lets them pass.
     shared: dict = field(default_factory=lambda: {'country': set(), 'edition': set()})
+    #: ``{(kind, field): (line, col)}`` of each top-level declaration, for messages.
+    declared_at: dict = field(default_factory=dict)
 
     @property
     def families(self):
@@ -123,7 +125,7 @@ class Layout:
                  'edition': 'data/<country>/<lang>.yaml',
                  'product': f'data/<country>/{self.name}/<lang>.yaml'}[kind]
         record = Record(f'A file {where}.', {**engine, **self.spec[kind]})
-        return tolerate(record, self.shared.get(kind, set()))
+        return tolerate(record, self.shared.get(kind, set()) if kind != 'product' else set())
 
     def words(self, lang, root):
         """The layout's words in ``lang``, typeset later; or :class:`SourceErrors`
@@ -164,13 +166,17 @@ class Layout:
 def shared_paths(root):
     """``{'country': paths, 'edition': paths}``: the keys of the shared content
     files that some layout in ``layouts/`` declares, read leniently (a layout
-    with errors still names its fields), so that no layout refuses another's."""
+    with errors still names its fields), so that no layout refuses another's.
+
+    When a layout.yaml cannot be read at all, what it declares is not known:
+    the kinds are None, and every key of the shared files passes (that layout
+    fails its own editions; no other edition fails for it)."""
     found = {'country': set(), 'edition': set()}
     for path in sorted(Path(root, 'layouts').glob('*/layout.yaml')):
         try:
             raw = yaml.load(path.read_bytes(), Loader=_SafeLoader)
         except (OSError, yaml.YAMLError):
-            continue
+            return {'country': None, 'edition': None}
         if isinstance(raw, dict):
             for kind in found:
                 found[kind] |= declared_paths(raw.get(kind))
@@ -261,8 +267,11 @@ def load_layout(root, name):
             string_errors[path.stem] = problems
         else:
             strings[path.stem] = words
+    declared_at = {(kind, key): (source.mark((kind, key), at_key=True).line,
+                                 source.mark((kind, key), at_key=True).col)
+                   for kind in ('country', 'edition', 'product') for key in spec[kind]}
     return Layout(name, folder, spec, strings, string_sources, string_errors,
-                  shared_paths(root))
+                  shared_paths(root), declared_at)
 
 
 def _check_references(spec, source):
@@ -287,19 +296,27 @@ def _check_references(spec, source):
     for kind in ('country', 'edition', 'product'):
         for name, field in spec[kind].items():
             at = (kind, name)
-            if field.keys_from and (kind == 'country' or not (
+            after = getattr(field, 'after', None)
+            for key, wrong in (('keys_from', kind == 'country'),
+                               ('required_with', kind == 'country'),
+                               ('after', kind != 'country')):
+                if getattr(field, key, None) and wrong:
+                    errors.append(source.error(at + (key,), f"'{key}' does not apply to a "
+                                               f'field of {kind}', at_key=True))
+            if kind == 'country':
+                if after and not (after in country and after != name
+                                  and isinstance(country[after], Integer)):
+                    errors.append(source.error(at + ('after',), f"'{after}' is not another "
+                                               'year or integer field of country'))
+                continue
+            if field.keys_from and not (
                     field.keys_from in country and country[field.keys_from].kind == 'list'
-                    and getattr(country[field.keys_from].item, 'fields', {}).get('id'))):
+                    and getattr(country[field.keys_from].item, 'fields', {}).get('id')):
                 errors.append(source.error(at + ('keys_from',), f"'{field.keys_from}' is not "
                                            'a country list of records with an id'))
-            if field.required_with and (kind == 'country'
-                                        or field.required_with not in country):
+            if field.required_with and field.required_with not in country:
                 errors.append(source.error(at + ('required_with',), f"'{field.required_with}'"
                                            ' is not declared under country'))
-            after = getattr(field, 'after', None)
-            if after and (kind != 'country' or after not in country):
-                errors.append(source.error(at + ('after',), f"'{after}' is not a field of "
-                                           'country beside it'))
             item = getattr(field, 'item', None)
             inner = getattr(item, 'fields', None) or getattr(field, 'fields', None)
             if inner:

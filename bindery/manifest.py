@@ -16,12 +16,21 @@ OUTPUTS = ('print', 'screen', 'imposed', 'cover', 'handoff', 'preflight')
 class Length(Field):
     """A length in millimetres, written with its unit: ``148mm``."""
 
+    def __init__(self, doc, positive=True, **kwargs):
+        super().__init__(doc, **kwargs)
+        self.positive = positive
+
     def check(self, source, path, value, errors):
         match = isinstance(value, str) and re.fullmatch(r'([0-9]+(?:\.[0-9]+)?)mm', value)
         if not match:
             errors.append(source.error(path, 'expected a length in mm, e.g. 148mm'))
             return None
-        return Decimal(match.group(1))
+        length = Decimal(match.group(1))
+        if length > 10000 or (self.positive and not length):
+            errors.append(source.error(path, f'{value} cannot be printed: give a length '
+                                             'between 0mm and 10000mm'))
+            return None
+        return length
 
 
 BOOKLET = Record('A booklet file: booklets/<name>.yaml.', {
@@ -30,7 +39,7 @@ BOOKLET = Record('A booklet file: booklets/<name>.yaml.', {
                       'a layout name (a-z, 0-9 and -)'),
     'trim': Record('The trimmed page size.', {
         'width': Length('Trimmed width.'), 'height': Length('Trimmed height.')}),
-    'bleed': Length('How far backgrounds run past the trim on every side.'),
+    'bleed': Length('How far backgrounds run past the trim on every side.', positive=False),
     'editions': ListOf(
         'The editions to make, as <country>/<lang>; every edition in data/ if absent.',
         Pattern('An edition.', r'[a-z0-9-]+/[a-z]{2,3}', 'an edition like kyrgyzstan/ky'),

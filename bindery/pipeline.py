@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ from .content import load_edition
 from .editions import Result, remove_stale, wanted_paths
 from .errors import BookletError, RenderError, SourceError, SourceErrors
 from .layouts import render_html
+from .schema import ListOf, MapOf, Record, Text
 
 
 def check_edition(root, booklet, layout, country, lang):
@@ -48,9 +50,32 @@ def check_edition(root, booklet, layout, country, lang):
     if html is not None:  # what the template made (amounts, spans); content is checked above
         errors += fonts.check_html(layout, root, html,
                                    known=''.join(text for _, _, text in texts))
+        errors += _unprinted(layout, text_blocks(edition, layout), html)
     if errors:
         raise SourceErrors(errors)
     return edition, context
+
+
+def _unprinted(layout, blocks, html):
+    """A declared printed text the template does not print: the preflight would
+    fail it in the PDF; here it is said before rendering, at the declaration."""
+    from .textcheck import find_block, words
+
+    shown = words(''.join(char for char in fonts.html_text(html)
+                          if unicodedata.category(char) != 'Cf'))
+    errors, reported = [], set()
+    for label, text in blocks:
+        name = re.split(r'[.\[]', label, maxsplit=1)[0]
+        if name in reported or find_block(shown, words(text)) >= 0:
+            continue
+        reported.add(name)
+        kind = 'product' if name in layout.spec['product'] else 'edition'
+        where = layout.declared_at.get((kind, name), (1, 1))
+        errors.append(SourceError(
+            f'layouts/{layout.name}/layout.yaml', *where, f'{kind}.{name}',
+            f"{layout.spec['template']} does not print {label}: print it, or declare "
+            'printed: false'))
+    return errors
 
 
 def booklet_problems(booklet, layout):
@@ -62,6 +87,7 @@ def booklet_problems(booklet, layout):
     errors = []
     if 'imposed' in booklet.outputs:
         at = booklet.output_error('imposed', '')
+        asked = isinstance(booklet.source.data, dict) and 'outputs' in booklet.source.data
         pages = layout.spec['pages']
         why = None
         if pages % 4:
@@ -71,8 +97,10 @@ def booklet_problems(booklet, layout):
             why = (f'no standard sheet holds a spread of two {booklet.width_mm:g} × '
                    f'{booklet.height_mm:g} mm pages')
         if why:
+            fix = ('remove it' if asked else 'list the outputs it should make (outputs:) '
+                   'without imposed')
             errors.append(SourceError(at.path, at.line, at.col, 'outputs',
-                                      f'imposed cannot apply: {why}; remove it'))
+                                      f'imposed cannot apply: {why}; {fix}'))
     return errors
 
 
@@ -93,11 +121,30 @@ def make_context(edition, layout, words):
         'lang': lang, 'edition_name': edition.name,
         'translation_of': edition.translation_of,
         'country': edition.country_data or {},
-        'edition': typography.typeset_all(edition.data, lang),
+        'edition': typeset_declared(edition.data, layout, lang),
         'written': edition.data,
         'strings': typography.typeset_all(words, lang),
         'generator': f'bindery {__version__}',
     }
+
+
+def typeset_declared(data, layout, lang):
+    """``data`` with the typography of ``lang`` on its prose: text and paragraph
+    fields, not codes, web addresses or e-mail addresses (an en dash in a URL
+    would break it)."""
+    def walk(value, spec):
+        if isinstance(spec, Record) and isinstance(value, dict):
+            return {key: walk(item, spec.fields.get(key)) for key, item in value.items()}
+        if isinstance(spec, (ListOf, MapOf)) and isinstance(value, list):
+            return [walk(item, spec.item) for item in value]
+        if isinstance(spec, MapOf) and isinstance(value, dict):
+            return {key: walk(item, spec.item) for key, item in value.items()}
+        if type(spec) is Text and isinstance(value, str):
+            return typography.typeset(value, lang)
+        return value
+
+    fields = {**layout.spec['edition'], **layout.spec['product']}
+    return {key: walk(value, fields.get(key)) for key, value in data.items()}
 
 
 def text_blocks(edition, layout):

@@ -29,10 +29,11 @@ def _size(path):
 
 def summary(results, seconds):
     """Print the table and the summary line; return the exit code."""
+    shown = set()  # a shared file's problem fails the edition in every product: once
     for result in results:
         print_problems(result.notes, 'note')
         print_problems(result.warnings, 'warning')
-        print_problems(result.errors)
+        print_problems(line for line in result.errors if not (line in shown or shown.add(line)))
     table = Table(title=None, show_edge=False, header_style='bold')
     for column in ('booklet', 'edition', 'pages', 'print', 'screen', 'status', 'time'):
         table.add_column(column, justify='right' if column in ('pages', 'time') else 'left')
@@ -52,7 +53,9 @@ def summary(results, seconds):
     if fresh:
         line += f', {fresh} already up to date'
     if failed:
-        line += f'; failed: {", ".join(r.edition for r in failed)} (no output left for them)'
+        several = len({result.booklet for result in results}) > 1
+        names = [f'{r.booklet}/{r.edition}' if several else r.edition for r in failed]
+        line += f'; failed: {", ".join(names)} (no output left for them)'
     console.print(line, markup=False)
     return EXIT_FAILED if failed else EXIT_OK
 

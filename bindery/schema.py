@@ -285,12 +285,18 @@ class Record(Field):
                 result[name] = spec.check(source, path + (name,), value[name], errors)
             elif spec.required:
                 errors.append(source.error(
-                    path, f"missing field '{name}' ({spec.doc[0].lower()}{spec.doc[1:-1]})"))
+                    path, f"missing field '{name}' ({_lower(spec.doc)})"))
             else:
                 result[name] = None if spec.default is MISSING else spec.default
         return result
 
 
+
+
+def _lower(doc):
+    """A field's documentation inside a sentence: ``The title.`` → ``the title``."""
+    doc = doc.rstrip('.')
+    return doc[:1].lower() + doc[1:]
 
 
 def validate(schema, source, errors):
@@ -371,7 +377,7 @@ class Declaration(Field):
                 errors.append(source.error(path + (key,), f"unknown key '{key}'{hint}",
                                            at_key=True, field=keypath(path)))
         kind = value.get('type')
-        if kind not in TYPES:
+        if not isinstance(kind, str) or kind not in TYPES:
             errors.append(source.error(path + ('type',) if 'type' in value else path,
                                        f"type must be one of {', '.join(TYPES)}"
                                        + (f', not {kind!r}' if isinstance(kind, str) else '')))
@@ -407,6 +413,9 @@ class Declaration(Field):
             high = get('max', Integer('', -10 ** 12, 10 ** 12),
                        2100 if kind == 'year' else 10 ** 12)
             field = Integer(doc, low, high, **common)
+            if low is not None and high is not None and low > high:
+                errors.append(source.error(path + ('min',), f'min {low} is more than max '
+                                           f'{high}: no number fits'))
             field.after = get('after', Pattern('', r'[a-z][a-z0-9_]*', 'a field name'))
         elif kind == 'amount':
             field = Number(doc, **common)
@@ -425,6 +434,14 @@ class Declaration(Field):
             field = ListOf(doc, item, min_items=get('min', Integer('', 0, 1000), 1),
                            max_items=get('max', Integer('', 1, 1000), 100), count=count,
                            owner=self.owner, unique=unique, **common)
+            if field.min_items is not None and field.max_items is not None and (
+                    field.min_items > field.max_items):
+                errors.append(source.error(path + ('min',), f'min {field.min_items} is more '
+                                           f'than max {field.max_items}: no list fits'))
+            if count is not None and field.max_items is not None and 'max' in value and (
+                    count > field.max_items or count < (field.min_items or 0)):
+                errors.append(source.error(path + ('count',), f'{count} is outside min–max '
+                                           f'({field.min_items}–{field.max_items})'))
         elif kind == 'map':
             allowed |= {'item', 'keys_from'}
             field = MapOf(doc, self._nested(source, path, value, 'item', errors), **common)
@@ -438,10 +455,9 @@ class Declaration(Field):
                                                  'field declarations'))
                 return None
             for name in fields:
-                if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
-                    errors.append(source.error(path + ('fields', name), f'{name!r} is not a '
-                                               'field name (a-z, 0-9 and _, from a letter)',
-                                               at_key=True, field=keypath(path)))
+                if why := _bad_name(name):
+                    errors.append(source.error(path + ('fields', name), why, at_key=True,
+                                               field=keypath(path)))
             field = Record(doc, fields={
                 name: self.check(source, path + ('fields', name), item, errors)
                 for name, item in fields.items()}, **common)
@@ -481,6 +497,18 @@ class _Getter:
 
 #: What a field may be called: what YAML keys, JSON Schema and Jinja all read plainly.
 FIELD_NAME = re.compile(r'[a-z][a-z0-9_]*')
+#: Names Jinja would read as a mapping's method (``edition.items``), not the field.
+_METHODS = frozenset(name for name in dir(dict) if not name.startswith('_'))
+
+
+def _bad_name(name):
+    """Why ``name`` cannot be a field's, or None."""
+    if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
+        return f'{name!r} is not a field name (a-z, 0-9 and _, from a letter)'
+    if name in _METHODS:
+        return (f"'{name}' is a name templates read as a method of the mapping "
+                f'(edition.{name}); choose another')
+    return None
 
 
 class Declarations(MapOf):
@@ -489,9 +517,8 @@ class Declarations(MapOf):
     def check(self, source, path, value, errors):
         if isinstance(value, dict):
             for name in value:
-                if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
-                    errors.append(source.error(path + (name,), f'{name!r} is not a field name '
-                                               '(a-z, 0-9 and _, from a letter)', at_key=True,
+                if why := _bad_name(name):
+                    errors.append(source.error(path + (name,), why, at_key=True,
                                                field=keypath(path)))
         return super().check(source, path, value, errors)
 
@@ -527,8 +554,10 @@ def declared_paths(raw, path=()):
 def tolerate(field, paths, path=()):
     """Let every :class:`Record` under ``field`` pass the keys that ``paths`` (as
     :func:`declared_paths` gives) name at its place: other layouts' fields."""
+    if paths is None:  # not known: let every key pass
+        paths = ANY
     if isinstance(field, Record):
-        field.tolerated = frozenset(
+        field.tolerated = ANY if paths is ANY else frozenset(
             p[-1] for p in paths if len(p) == len(path) + 1 and p[:-1] == path
         ) - set(field.fields)
         for name, sub in field.fields.items():
@@ -536,6 +565,19 @@ def tolerate(field, paths, path=()):
     elif isinstance(field, (ListOf, MapOf)):
         tolerate(field.item, paths, path + ('*',))
     return field
+
+
+class _Any(frozenset):
+    """Every name: what a record lets pass when the other layouts' fields are not known."""
+
+    def __contains__(self, name):
+        return True
+
+    def __reduce__(self):
+        return 'ANY'
+
+
+ANY = _Any()
 
 
 def generic(path):

@@ -421,3 +421,14 @@ def test_a_package_upgrade_changes_the_fingerprint(inputs, monkeypatch):
     before = print_of(inputs)
     monkeypatch.setattr(cache, 'installed', lambda: 'weasyprint-99.0')
     assert print_of(inputs) != before
+
+
+def test_another_layouts_declaration_of_the_shared_files_counts(inputs):
+    """Which keys a shared file may hold is what every layout declares: renaming a
+    field another layout reads can make this edition's file wrong."""
+    before = print_of(inputs)
+    other = 'layouts/poster/layout.yaml'
+    inputs.write(other, inputs.read(other) + '\n# a comment changes nothing\n')
+    assert print_of(inputs) == before
+    inputs.replace(other, '        short:\n', '        shorter:\n')
+    assert print_of(inputs) != before

@@ -30,7 +30,7 @@ def check(project, *targets):
      "'Text' is not a field name"),
     ('watch: .fact\n', 'watch: .fact[\n', '.fact[', 'watch: is not a CSS selector'),
     ('    after: founded\n', '    after: founding\n', 'founding',
-     "'founding' is not a field of country"),
+     "'founding' is not another year or integer field of country"),
     ('  facts_title:\n    type: text\n', '  lang:\n    type: text\n', 'lang:',
      "'lang' is the engine's own field"),
 ])
@@ -85,3 +85,80 @@ def test_safe_is_not_a_filter_a_layout_can_use(project):
     assert run.returncode == 1
     assert any('booklet.html' in line and "No filter named 'safe'" in line
                for line in run.error_lines), run.error_lines
+
+
+@pytest.mark.parametrize('old, new, find, message', [
+    ('  facts_title:\n    type: text\n', '  facts_title:\n    type: [text]\n', '[text]',
+     'type must be one of'),
+    ('    after: founded\n', '    after: anniversary\n', 'after: anniversary',
+     "'anniversary' is not another year or integer field of country"),
+    ('    min: 0\n    max: 6\n', '    min: 7\n    max: 6\n', 'min: 7', 'min 7 is more than max 6'),
+    ('  facts_kicker:\n', '  items:\n    type: text\n    doc: Items.\n    required: false\n'
+     '  facts_kicker:\n', 'items:', 'a name templates read as a method'),
+    ('    required_with: grants_total\n', '    keys_from: figures\n    required_with: grants_total\n',
+     'keys_from: figures\n    required_with: grants_total', "'keys_from' does not apply to a text"),
+])
+def test_more_mistakes_in_a_declaration(project, old, new, find, message):
+    test_a_mistake_in_a_declaration_is_one_line_at_its_place(project, old, new, find, message)
+
+
+def test_a_declared_text_the_template_never_prints_is_named_before_rendering(project):
+    """The preflight would fail it in the PDF ("word 1 is not in the text"); check
+    says so first, at the declaration, and says what to do."""
+    project.replace('layouts/nine-facts/booklet.html',
+                    '    <p class="opener-kicker">{{ edition.facts_kicker }}</p>\n', '')
+    line, col = project.position(LAYOUT, 'facts_kicker:')
+    run = check(project, 'kazakhstan/kk')
+    assert run.returncode == 1
+    assert run.error_lines == [
+        f'{LAYOUT}:{line}:{col}: edition.facts_kicker: booklet.html does not print '
+        'facts_kicker: print it, or declare printed: false'], run.error_lines
+    project.replace(LAYOUT, '    where: Page 3, the small line over the facts title.\n',
+                    '    where: Page 3, the small line over the facts title.\n'
+                    '    printed: false\n')
+    assert check(project, 'kazakhstan/kk').returncode == 0
+
+
+def test_a_layout_yaml_that_does_not_parse_fails_its_own_editions_only(tmp_path):
+    """What the broken layout declares of the shared files is unknown, so no other
+    layout refuses those keys (the poster's short forms) because of it."""
+    from conftest import FixtureProject
+
+    project = FixtureProject(tmp_path / 'project', booklets=None)
+    project.write('layouts/poster/layout.yaml', 'title: [\n')
+    run = check(project)
+    assert run.returncode == 1
+    assert run.error_lines and all(line.startswith('layouts/poster/layout.yaml:')
+                                   for line in run.error_lines), run.error_lines
+    assert check(project, 'nine-facts', 'press-sheet').returncode == 0
+
+
+@pytest.mark.parametrize('length', ['0mm', '20000mm'])
+def test_a_trim_that_cannot_be_printed_is_named_in_the_booklet_file(project, length):
+    project.replace('booklets/nine-facts.yaml', 'width: 148mm', f'width: {length}')
+    line, col = project.position('booklets/nine-facts.yaml', length)
+    run = check(project)
+    assert run.returncode == 1
+    assert run.error_lines == [f'booklets/nine-facts.yaml:{line}:{col}: trim.width: {length} '
+                               'cannot be printed: give a length between 0mm and 10000mm']
+
+
+def test_web_and_email_print_as_written_in_the_contact_block(tmp_path):
+    """A web address and an e-mail are codes, not prose: no typographer's dash or
+    no-break space inside them; and the contact block prints what is given."""
+    import subprocess
+
+    from conftest import FixtureProject
+
+    project = FixtureProject(tmp_path / 'project', booklets=('press-sheet',))
+    own = 'data/kazakhstan/press-sheet/en.yaml'
+    project.write(own, project.read(own) + '\nweb: https://example.org/reports/2019-2020\n'
+                  'email: press-2020@example.org\n')
+    out = tmp_path / 'out'
+    run = project.run('press-sheet/kazakhstan/en', '--out', out)
+    assert run.returncode == 0, str(run)
+    text = subprocess.run(['pdftotext', '-raw', str(out / 'press-sheet' /
+                                                    'kazakhstan-en-screen.pdf'), '-'],
+                          capture_output=True, check=True).stdout.decode()
+    assert 'https://example.org/reports/2019-2020' in text.replace('\n', ''), text
+    assert 'press-2020@example.org' in text, text
