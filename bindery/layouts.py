@@ -75,6 +75,19 @@ def layout_schema(name):
                         })),
         'strings': MapOf("The layout's own words, each translated in strings/<lang>.yaml.",
                          Text('What the string is for.'), required=False, default={}),
+        'press_kit': Record(
+            'The press kit (output presskit): the page its social pictures show, what '
+            'they sit on, and the Markdown template of the release text.', {
+                'page': Integer('The page the social pictures show (1, the cover, if '
+                                'absent).', 1, 256, required=False, default=1),
+                'background': Pattern(
+                    'The colour (a name under colors) around the page in the pictures; '
+                    "the page's own edge colour if absent.", r'[A-Za-z0-9_-]+',
+                    'a colour name', required=False, default=None),
+                'release': Pattern('The Markdown Jinja template of the release text, in '
+                                   'the layout folder.', r'[a-z0-9_-]+\.md',
+                                   'a file name like release.md'),
+            }, required=False, default=None),
     })
 
 
@@ -225,6 +238,18 @@ def load_layout(root, name):
             compile_selector_list(spec['watch'])
         except SelectorError as exc:
             errors.append(source.error(('watch',), f'is not a CSS selector ({exc})'))
+    kit = spec['press_kit']
+    if kit:
+        if not (folder / kit['release']).is_file():
+            errors.append(source.error(('press_kit', 'release'),
+                                       f"{kit['release']} is not in {folder.name}/"))
+        if kit['page'] > spec['pages']:
+            errors.append(source.error(('press_kit', 'page'),
+                                       f"page {kit['page']} of {spec['pages']}"))
+        if kit['background'] and kit['background'] not in spec['colors']:
+            errors.append(source.error(('press_kit', 'background'),
+                                       f"'{kit['background']}' is not one of colors "
+                                       f"({', '.join(spec['colors'])})"))
     if spec['pages'] % spec['page_multiple']:
         errors.append(source.error(('pages',), f"{spec['pages']} pages is not a multiple of "
                                                f"page_multiple ({spec['page_multiple']})"))
@@ -363,6 +388,51 @@ def _balance(items, groups, by=None, overhead=0):
     return [[items[i] for i in run] for run in typography.balance(weights, groups)]
 
 
+_WORD = re.compile(r'\w+')
+
+
+@pass_context
+def _hyphenate(context, text, total=5, left=2, right=2):
+    """``{{ paragraph | hyphenate }}``: the text with a soft hyphen (U+00AD) at every
+    point where the language's dictionary lets a word break: pyphen's, and the
+    project's own for kk and ky. Words shorter than ``total`` letters are left
+    whole, and no break leaves fewer than ``left`` letters before it or ``right``
+    after it (as CSS ``hyphenate-limit-chars``), and none inside an f-ligature.
+    Set the text ``hyphens: manual``:
+    every engine (the build, bare WeasyPrint, a browser) then breaks at the same
+    points, so the hand-off's HTML lays out as the PDF. A language with no
+    dictionary is left as it is."""
+    dictionary = _dictionary(context['lang'], int(left), int(right))
+    if dictionary is None:
+        return text
+    total = int(total)
+
+    def soften(match):
+        word = match.group()
+        if len(word) < total:
+            return word
+        # Not inside an f-ligature (ff, fi, fl): the shaper joins the letters
+        # across the soft hyphen, and the ligature then copies out of the PDF
+        # as nothing.
+        points = [point for point in dictionary.positions(word)
+                  if not (word[point - 1] in 'fF' and word[point] in 'fil')]
+        pieces = [word[start:end] for start, end in zip([0, *points], [*points, None])]
+        return '\u00ad'.join(pieces)
+
+    return _WORD.sub(soften, str(text))
+
+
+def _dictionary(lang, left, right):
+    """The pyphen dictionary of ``lang`` (ours for kk and ky), or None."""
+    import pyphen
+
+    from . import hyphenation
+
+    hyphenation.register()
+    code = pyphen.language_fallback(lang.replace('-', '_'))
+    return pyphen.Pyphen(lang=code, left=left, right=right) if code else None
+
+
 def _numbered(items, start=1):
     """``{% for fact in edition.facts | numbered %}``: each item with its ``number``
     (from 1), its fields kept (an item that is no mapping becomes ``value``)."""
@@ -392,12 +462,61 @@ def _years_between(start, end):
 
 
 #: The filters every layout may use, beside Jinja's own.
-FILTERS = {'keep_compounds': keep_compounds, 'money': _money,
+FILTERS = {'keep_compounds': keep_compounds, 'hyphenate': _hyphenate, 'money': _money,
            'year_span': lambda start, end: typography.year_span(start, end),
            'balance': _balance, 'numbered': _numbered, 'first_words': _first_words,
            'language_name': _language_name}
 #: The functions every layout may call.
 GLOBALS = {'years_between': _years_between}
+
+
+# Markdown: the press kit's release text -------------------------------------
+
+_MD_LINE_BREAKS = re.compile(r'[ \t]*(?:\r\n|\r|\n)[ \t]*')
+#: Escaped wherever they are: code, emphasis, links and pictures, HTML and
+#: autolinks, headings, tables, entities (``&amp;``), and a tilde that could
+#: open a strikethrough (one followed by a space, as in ``~ $100M``, cannot).
+_MD_SPECIAL = re.compile(r'[\\`*_\[\]<>#|]|&(?=#?[0-9A-Za-z]+;)|~(?!\s)')
+#: Escaped at the start of a value, where a line may start: a list item, a
+#: setext underline, an ordered item (``1993.``: its dot).
+_MD_START = re.compile(r'[-+=]|[0-9]{1,9}[.)]')
+
+
+def md(value):
+    """``value`` as Markdown text that shows exactly it, however it is placed:
+    its characters that Markdown reads as structure backslash-escaped, its line
+    breaks and the spaces around them one space (content has none), leading and
+    trailing spaces dropped (they would indent a code block, or break a line).
+    Every ``{{ }}`` of a Markdown template goes through it: content can add no
+    heading, list, link, emphasis, HTML or paragraph."""
+    text = _MD_LINE_BREAKS.sub(' ', str(value)).strip(' \t')
+    text = _MD_SPECIAL.sub(lambda match: '\\' + match.group(), text)
+    start = _MD_START.match(text)
+    if start:
+        at = start.end() - 1
+        text = f'{text[:at]}\\{text[at:]}'
+    return text
+
+
+def markdown_environment(layout):
+    """The Jinja environment for a layout's Markdown templates: the HTML one's
+    sandbox, strictness and helpers, with no HTML escaping but every printed
+    value escaped for Markdown (:func:`md`)."""
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(layout.folder), autoescape=False, finalize=md,
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.pop('safe')
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    return env
+
+
+def render_markdown(layout, context):
+    """The edition's release text: the layout's ``press_kit: release`` template
+    filled with ``context`` (the HTML template's); failures as :func:`render_html`."""
+    return _render(layout, markdown_environment(layout), layout.spec['press_kit']['release'],
+                   context)
 
 
 def render_html(layout, context):
@@ -407,9 +526,12 @@ def render_html(layout, context):
     access, a range too big, runaway recursion) is a :class:`RenderError` naming
     the template file and line.
     """
-    name = layout.spec['template']
+    return _render(layout, environment(layout), layout.spec['template'], context)
+
+
+def _render(layout, env, name, context):
     try:
-        return environment(layout).get_template(name).render(context)
+        return env.get_template(name).render(context)
     except Exception as exc:  # a layout is outside code: whatever it does is its error
         filename = getattr(exc, 'filename', None) or name
         line = getattr(exc, 'lineno', None) or _template_line(exc, filename)

@@ -152,3 +152,54 @@ def test_a_possessive_s_is_no_short_word_to_keep_with_the_next(text, glued, free
 
     out = typeset(text, 'en')
     assert glued in out and free in out, repr(out)
+
+
+#: Bare WeasyPrint: a process that imports nothing of ours, rendering each
+#: (html, pdf) pair it is given, as a designer would from the hand-off.
+BARE = '''
+import sys, weasyprint
+for html, pdf in zip(sys.argv[1::2], sys.argv[2::2]):
+    weasyprint.HTML(html).write_pdf(pdf)
+'''
+
+
+def layout_lines(pdf):
+    """The lines of every page, as ``pdftotext -layout`` sets them out, stripped."""
+    text = subprocess.run(['pdftotext', '-layout', '-enc', 'UTF-8', str(pdf), '-'],
+                          capture_output=True, check=True).stdout.decode()
+    return [[line.strip() for line in page.splitlines() if line.strip()]
+            for page in text.split('\f')[:-1]]
+
+
+def test_every_hand_off_renders_in_bare_weasyprint_as_its_print_pdf(products, built, tmp_path):
+    """The zip's HTML carries every decision the build made (hyphenation as soft
+    hyphens, copyfit sizes, vertical justification): bare WeasyPrint of the
+    pinned version, without our dictionaries, gives the print PDF's pages, line
+    for line. The PDFs in the zip carry their real names."""
+    import sys
+    import zipfile
+
+    zips = sorted((products / 'press-sheet').glob('*-handoff.zip'))
+    zips += sorted((products / 'poster').glob('*-handoff.zip'))
+    zips += sorted(built['kk'].print.parent.glob('*-handoff.zip'))
+    assert len(zips) == 18
+    pairs, folders = [], []
+    for number, path in enumerate(zips):
+        folder = tmp_path / str(number)
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            archive.extractall(folder)
+        stem = path.name.removesuffix('-handoff.zip')
+        assert {f'{stem}/print.pdf', f'{stem}/screen.pdf'} <= set(names), names
+        html = next((folder / stem / 'html').glob('*.html'))
+        pairs += [str(html), str(folder / 'bare.pdf')]
+        folders.append(folder / stem)
+    env = {'PATH': '/usr/bin:/bin', 'SOURCE_DATE_EPOCH': '1700000000'}
+    subprocess.run([sys.executable, '-I', '-c', BARE, *pairs], check=True, env=env,
+                   cwd=tmp_path, capture_output=True, timeout=600)
+    for folder in folders:
+        bare, printed = layout_lines(folder.parent / 'bare.pdf'), layout_lines(
+            folder / 'print.pdf')
+        assert len(bare) == len(printed), folder
+        for number, (ours, theirs) in enumerate(zip(bare, printed), 1):
+            assert ours == theirs, (folder.name, number)
