@@ -24,11 +24,33 @@ class Result:
     fresh: bool = False  # already up to date: nothing was built
 
 
+#: The press kit's pictures: file key -> (name, width, height in pixels). Link
+#: previews (Open Graph, X, LinkedIn) are 1200 × 630; square posts 1080 × 1080.
+PRESSKIT_PICTURES = {'presskit-social': ('social', 1200, 630),
+                     'presskit-square': ('square', 1080, 1080)}
+#: The files of the ``presskit`` output, one output made of several files, each
+#: named to be sent as it is: file key -> suffix after ``<country>-<lang>``
+#: (``{booklet}``: the booklet's name, so the PDF says what it is).
+PRESSKIT = {**{key: f'-{name}-{width}x{height}.png'
+               for key, (name, width, height) in PRESSKIT_PICTURES.items()},
+            'presskit-release': '-release.md',
+            'presskit-pdf': '-{booklet}.pdf'}
+
+
+def output_of(key):
+    """The output a file of :func:`output_paths` belongs to (``presskit`` for
+    ``presskit-social``; every other output is one file of its own name)."""
+    return 'presskit' if key in PRESSKIT else key
+
+
 def output_paths(out, booklet, edition):
-    """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``."""
+    """Where each output of ``edition`` goes: ``<out>/<booklet>/<country>-<lang>-…``
+    (the press kit's files by their keys in :data:`PRESSKIT`)."""
     stem = Path(out, booklet.name, edition.replace('/', '-'))
     return {'print': Path(f'{stem}-print.pdf'), 'screen': Path(f'{stem}-screen.pdf'),
             'imposed': Path(f'{stem}-imposed.pdf'), 'cover': Path(f'{stem}-cover.png'),
+            **{key: Path(f'{stem}{suffix.format(booklet=booklet.name)}')
+               for key, suffix in PRESSKIT.items()},
             'handoff': Path(f'{stem}-handoff.zip'),
             'preflight': Path(f'{stem}-preflight.json')}
 
@@ -36,7 +58,7 @@ def output_paths(out, booklet, edition):
 def wanted_paths(out, booklet, edition):
     """The output paths of the outputs ``booklet`` asks for."""
     return {name: path for name, path in output_paths(out, booklet, edition).items()
-            if name in booklet.outputs}
+            if output_of(name) in booklet.outputs}
 
 
 def remove_stale(paths):

@@ -10,7 +10,7 @@ from .errors import SourceErrors
 from .schema import Field, ListOf, Pattern, Record, Text, validate
 
 #: Every output an edition can be made in, in the order they are made.
-OUTPUTS = ('print', 'screen', 'imposed', 'cover', 'handoff', 'preflight')
+OUTPUTS = ('print', 'screen', 'imposed', 'cover', 'presskit', 'handoff', 'preflight')
 
 
 class Length(Field):

@@ -18,7 +18,7 @@ from . import __version__, content, copyfit, fonts, typography
 from .content import load_edition
 from .editions import Result, remove_stale, wanted_paths
 from .errors import BookletError, RenderError, SourceError, SourceErrors
-from .layouts import render_html
+from .layouts import render_html, render_markdown
 from .schema import ListOf, MapOf, Record, Text
 
 
@@ -51,6 +51,12 @@ def check_edition(root, booklet, layout, country, lang):
         errors += fonts.check_html(layout, root, html,
                                    known=''.join(text for _, _, text in texts))
         errors += _unprinted(layout, text_blocks(edition, layout), html)
+    if 'presskit' in booklet.outputs and layout.spec['press_kit']:
+        try:  # the release text's template, at its line, before anything is laid out
+            render_markdown(layout, dict(context, created=None,
+                                         stylesheets=layout.spec['stylesheets']))
+        except RenderError as exc:
+            errors.append(_layout_error(layout, str(exc)))
     if errors:
         raise SourceErrors(errors)
     return edition, context
@@ -101,7 +107,41 @@ def booklet_problems(booklet, layout):
                    'without imposed')
             errors.append(SourceError(at.path, at.line, at.col, 'outputs',
                                       f'imposed cannot apply: {why}; {fix}'))
+    errors += _presskit_problems(booklet, layout)
     return errors
+
+
+def _presskit_problems(booklet, layout):
+    """What keeps ``booklet`` from a press kit: a layout that declares no
+    ``press_kit`` (no release text to make), or a booklet name that gives the
+    kit's PDF the name of another output (``-print.pdf``)."""
+    from .editions import output_of, output_paths
+
+    if 'presskit' not in booklet.outputs:
+        return []
+    why = None
+    if not layout.spec['press_kit']:
+        why = (f'the {layout.name} layout declares no press_kit (the page its pictures '
+               'show, the Markdown template of its release text)')
+    else:
+        # As the gallery tells outputs apart: by the end of their names.
+        suffixes = {key: path.name.removeprefix('c-l')
+                    for key, path in output_paths('', booklet, 'c/l').items()}
+        kit_pdf = suffixes['presskit-pdf']
+        clash = next((key for key, suffix in suffixes.items()
+                      if output_of(key) != 'presskit' and kit_pdf.endswith(suffix)), None)
+        if clash:
+            why = (f"the booklet's name, {booklet.name}, would name its press-kit PDF "
+                   f'(<country>-<lang>{kit_pdf}) like the {clash} output: rename '
+                   f'booklets/{booklet.name}.yaml')
+    if not why:
+        return []
+    at = booklet.output_error('presskit', '')
+    asked = isinstance(booklet.source.data, dict) and 'outputs' in booklet.source.data
+    fix = ('remove it' if asked else 'list the outputs it should make (outputs:) '
+           'without presskit')
+    return [SourceError(at.path, at.line, at.col, 'outputs',
+                        f'presskit cannot apply: {why}; {fix}')]
 
 
 def _layout_error(layout, message):
@@ -274,6 +314,9 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     # What has to be made: the outputs asked for, and the PDFs they are made from.
     needed = dict(paths)
     scratch = set()
+    if 'presskit-pdf' in paths and 'screen' not in needed:  # the press kit is made from it
+        needed['screen'] = paths['presskit-pdf'].with_name('screen-for-presskit.pdf')
+        scratch.add('screen')
     for output, source in (('cover', 'screen'), ('imposed', 'print'), ('handoff', 'print'),
                            ('handoff', 'screen'), ('handoff', 'preflight')):
         if output in paths and source not in needed:
@@ -328,6 +371,10 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                 staged['imposed'], result.pages, layout, root, sheet)
         if 'cover' in staged:
             previews.cover_png(staged['screen'], staged['cover'])
+        if 'presskit-pdf' in staged:
+            from .presskit import make_kit
+
+            make_kit(staged, staged['screen'], layout, render_markdown(layout, context))
         _write_report(staged, findings, edition, booklet, result, title)
         if 'handoff' in staged:
             handoff.make_bundle(
