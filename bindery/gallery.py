@@ -8,7 +8,8 @@ folder, every link relative), so it works opened from disk, copied elsewhere
 with its folder, or served by ``render.py serve``.
 
 Each card shows the edition's cover PNG itself, scaled down by the browser: no
-thumbnail to make, keep in step or remove (a cover is about 75 KB).
+thumbnail to make, keep in step or remove (a cover is about 75 KB). Under "Press
+kit" it links the kit's files (``editions.PRESSKIT``) and shows its social picture.
 """
 
 import json
@@ -21,6 +22,8 @@ from urllib.parse import quote
 
 from PIL import Image
 
+from .editions import PRESSKIT, PRESSKIT_PICTURES
+
 #: The files of an edition, in the order the gallery lists them: output name,
 #: file suffix, label.
 FILES = (
@@ -30,6 +33,14 @@ FILES = (
     ('cover', '-cover.png', 'Cover PNG'),
     ('handoff', '-handoff.zip', 'Hand-off bundle (zip)'),
     ('preflight', '-preflight.json', 'Preflight report'),
+)
+#: The press kit's files, in the order a card lists them under "Press kit": file
+#: key (their names are ``editions.PRESSKIT``'s), label.
+KIT = (
+    *((key, f'{name.title()} picture, {width} × {height} PNG')
+      for key, (name, width, height) in PRESSKIT_PICTURES.items()),
+    ('presskit-release', 'Release text (Markdown)'),
+    ('presskit-pdf', 'PDF to send'),
 )
 #: Width of a cover on the page, in CSS pixels.
 COVER_SHOWN = 240
@@ -91,8 +102,10 @@ def scan(out_dir, results=()):
     """A :class:`Card` per edition found under ``out_dir`` or in ``results``."""
     cards = {}
     for folder in sorted(p for p in Path(out_dir).iterdir() if p.is_dir()):
+        suffixes = [(output, suffix) for output, suffix, _ in FILES] + [
+            (key, suffix.format(booklet=folder.name)) for key, suffix in PRESSKIT.items()]
         for path in sorted(folder.iterdir()):
-            for output, suffix, _ in FILES:
+            for output, suffix in suffixes:
                 if path.name.endswith(suffix) and len(path.name) > len(suffix) \
                         and not path.name.startswith('.') and path.is_file():
                     stem = path.name[:-len(suffix)]
@@ -219,6 +232,7 @@ def _card(out_dir, card, preview):
         html.append('<ul class="problems">\n' + ''.join(
             f'<li>{escape(problem)}</li>\n' for problem in problems) + '</ul>\n')
     html.append(_files_table(out_dir, card))
+    html.append(_kit(out_dir, card))
     notes = [str(note).removeprefix(f'{card.edition}: ')
              for note in (card.report or {}).get('notes') or ()]
     if notes:
@@ -280,6 +294,33 @@ def _files_table(out_dir, card):
     if not rows:
         return '<p class="nofiles">No files: a failed edition leaves none behind.</p>\n'
     return '<table class="files">\n' + ''.join(rows) + '</table>\n'
+
+
+def _kit(out_dir, card):
+    """The press kit's files, named as they are sent, with the social picture."""
+    rows = []
+    for key, label in KIT:
+        path = card.files.get(key)
+        if not path:
+            continue
+        try:
+            size = _size(path.stat().st_size)
+        except OSError:
+            continue
+        rows.append(f'<tr><td><a href="{_href(path, out_dir)}" title="{_attr(path.name)}">'
+                    f'{escape(label)}</a></td><td class="size">{escape(size)}</td></tr>\n')
+    if not rows:
+        return ''
+    html = ['<div class="kit">\n<h4>Press kit</h4>\n']
+    social = card.files.get('presskit-social')
+    if social:
+        _, width, height = PRESSKIT_PICTURES['presskit-social']
+        html.append(f'<a class="social" href="{_href(social, out_dir)}">'
+                    f'<img src="{_href(social, out_dir)}" width="{COVER_SHOWN}" '
+                    f'height="{round(height * COVER_SHOWN / width)}" '
+                    f'alt="{_attr("Social picture of " + card.edition)}"></a>\n')
+    html.append('<table class="files">\n' + ''.join(rows) + '</table>\n</div>\n')
+    return ''.join(html)
 
 
 def _language(code):
@@ -370,6 +411,10 @@ code { font: 13px/1.3 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace
                white-space: nowrap; }
 .files .mark { width: 1.5em; text-align: center; }
 span.ok, strong.ok { color: var(--ok); } span.bad, strong.bad { color: var(--bad); }
+.kit h4 { margin: 12px 0 6px; font-size: 13px; font-weight: 600; color: var(--muted);
+          text-transform: uppercase; letter-spacing: 0.06em; }
+.kit .social { display: block; line-height: 0; margin: 0 0 6px; }
+.kit .social img { border: 1px solid var(--line); }
 .notes { margin: 0 0 10px; padding-left: 18px; color: var(--muted); font-size: 13px; }
 .nofiles, .empty { color: var(--muted); }
 a { color: #1f5fbf; text-decoration: none; } a:hover { text-decoration: underline; }

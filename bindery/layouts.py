@@ -397,7 +397,8 @@ def _hyphenate(context, text, total=5, left=2, right=2):
     point where the language's dictionary lets a word break: pyphen's, and the
     project's own for kk and ky. Words shorter than ``total`` letters are left
     whole, and no break leaves fewer than ``left`` letters before it or ``right``
-    after it (as CSS ``hyphenate-limit-chars``), and none inside an f-ligature.
+    after it (as CSS ``hyphenate-limit-chars``), and none inside an f-ligature,
+    nor in a paragraph with a run of over 25 characters without a space.
     Set the text ``hyphens: manual``:
     every engine (the build, bare WeasyPrint, a browser) then breaks at the same
     points, so the hand-off's HTML lays out as the PDF. A language with no
@@ -419,7 +420,15 @@ def _hyphenate(context, text, total=5, left=2, right=2):
         pieces = [word[start:end] for start, end in zip([0, *points], [*points, None])]
         return '\u00ad'.join(pieces)
 
-    return _WORD.sub(soften, str(text))
+    text = str(text)
+    # A run of more than 25 characters without a space (a web address, a path)
+    # must break where the line breaker finds a place (after a slash); with a
+    # soft hyphen anywhere in the paragraph, WeasyPrint 70 tries only soft
+    # hyphens there, and lets the run go over the edge. Such a paragraph is
+    # not hyphenated.
+    if any(len(run) > 25 for run in text.split()):
+        return text
+    return _WORD.sub(soften, text)
 
 
 def _dictionary(lang, left, right):

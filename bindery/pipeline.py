@@ -67,12 +67,14 @@ def _unprinted(layout, blocks, html):
     fail it in the PDF; here it is said before rendering, at the declaration."""
     from .textcheck import find_block, words
 
-    shown = words(''.join(char for char in fonts.html_text(html)
-                          if unicodedata.category(char) != 'Cf'))
+    def visible(text):  # format characters (soft hyphens, joiners) draw nothing
+        return ''.join(char for char in text if unicodedata.category(char) != 'Cf')
+
+    shown = words(visible(fonts.html_text(html)))
     errors, reported = [], set()
     for label, text in blocks:
         name = re.split(r'[.\[]', label, maxsplit=1)[0]
-        if name in reported or find_block(shown, words(text)) >= 0:
+        if name in reported or find_block(shown, words(visible(text))) >= 0:
             continue
         reported.add(name)
         kind = 'product' if name in layout.spec['product'] else 'edition'
@@ -132,14 +134,15 @@ def _presskit_problems(booklet, layout):
                       if output_of(key) != 'presskit' and kit_pdf.endswith(suffix)), None)
         if clash:
             why = (f"the booklet's name, {booklet.name}, would name its press-kit PDF "
-                   f'(<country>-<lang>{kit_pdf}) like the {clash} output: rename '
-                   f'booklets/{booklet.name}.yaml')
+                   f'(<country>-<lang>{kit_pdf}) like the {clash} output')
     if not why:
         return []
     at = booklet.output_error('presskit', '')
     asked = isinstance(booklet.source.data, dict) and 'outputs' in booklet.source.data
     fix = ('remove it' if asked else 'list the outputs it should make (outputs:) '
            'without presskit')
+    if layout.spec['press_kit']:
+        fix = f'rename booklets/{booklet.name}.yaml, or {fix}'
     return [SourceError(at.path, at.line, at.col, 'outputs',
                         f'presskit cannot apply: {why}; {fix}')]
 

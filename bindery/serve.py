@@ -357,6 +357,9 @@ class Handler(SimpleHTTPRequestHandler):
     """The generated pages and JSON, then the output folder's files."""
 
     previews = None  # set per server
+    #: The press kit's release text shows in the browser, to be copied, in UTF-8.
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
+                      '.md': 'text/plain; charset=utf-8'}
 
     def do_GET(self):
         self._route(head=False)

@@ -21,6 +21,13 @@ from browser import chromium
 BOOKLET = 'nine-facts'
 MAGIC = {'.pdf': b'%PDF-', '.png': b'\x89PNG\r\n\x1a\n'}
 OUTPUTS = ('print.pdf', 'screen.pdf', 'imposed.pdf', 'cover.png', 'preflight.json')
+#: The press kit's files, which a card lists under "Press kit", the social picture shown.
+KIT = ('social-1200x630.png', 'square-1080x1080.png', 'release.md', f'{BOOKLET}.pdf')
+
+
+def pictures(page, suffix):
+    """The ``<img>`` of the page whose file name ends with ``-suffix``."""
+    return [image for image in page.images() if image['src'].endswith(f'-{suffix}')]
 
 
 @pytest.fixture
@@ -85,16 +92,18 @@ def test_gallery_in_chromium_shows_every_edition_and_its_links_resolve(out, brow
     assert index == out / 'index.html'
     page = browser.open(index.as_uri())
 
-    images = page.images()
-    assert len(images) == len(reports), images
-    for image in images:
+    covers, socials = pictures(page, 'cover.png'), pictures(page, KIT[0])
+    assert len(covers) == len(socials) == len(reports), page.images()
+    assert len(page.images()) == 2 * len(reports)
+    for image in covers + socials:
         assert image['loaded'] and image['shown'], image
-        assert image['width'] == COVER_WIDTH, image  # the cover itself, scaled
+        # the pictures themselves, scaled
+        assert image['width'] == (COVER_WIDTH if image in covers else 1200), image
         resolves(image['src'], out)
 
     linked = {resolves(url, out) for url in page.links()}
     for stem in reports:
-        for output in OUTPUTS:
+        for output in OUTPUTS + KIT:
             assert out / BOOKLET / f'{stem}-{output}' in linked, f'no link to {stem}-{output}'
     assert page.failed_requests == []
     assert page.exceptions == []
@@ -142,7 +151,7 @@ def test_gallery_shows_failures_escaped_and_no_stale_picture(out, browser):
     report['outputs']['print'][0].update(ok=False, page=3,
                                          message='<b>bold</b> & "quoted" overflow')
     path.write_text(json.dumps(report, ensure_ascii=False), 'utf-8')
-    for output in OUTPUTS[:-1]:
+    for output in OUTPUTS[:-1] + KIT:
         (out / BOOKLET / f'{stem}-{output}').unlink()
     # Content failed: no file at all; the build's result carries the errors.
     for path in (out / BOOKLET).glob('kyrgyzstan-ky-*'):
@@ -163,7 +172,8 @@ def test_gallery_shows_failures_escaped_and_no_stale_picture(out, browser):
     assert '2 failed' in text
     # No picture of a failed edition: its cover is gone.
     images = page.images()
-    assert len(images) == len(editions(out)) - 1 and all(i['loaded'] for i in images)
+    assert len(pictures(page, 'cover.png')) == len(editions(out)) - 1
+    assert len(images) == 2 * (len(editions(out)) - 1) and all(i['loaded'] for i in images)
     assert not any(stem in image['src'] or 'kyrgyzstan-ky' in image['src']
                    for image in images)
     for url in page.links():
