@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 from fontTools.ttLib import TTFont
 
-from . import textcheck
+from . import textcheck, uaread
 
 MM = Decimal('72') / Decimal('25.4')
 TOLERANCE_MM = Decimal('0.1')
@@ -151,7 +151,7 @@ def check_metadata(pdf, lang):
     return findings
 
 
-def check_screen_colour(pdf):
+def check_screen_colour(pdf, parsed=None):
     """For screen: no CMYK colour left in the page content (pages, forms, tiling
     patterns, shadings, transparency groups); pictures aside."""
     problems, seen = [], set()
@@ -165,8 +165,7 @@ def check_screen_colour(pdf):
             '/Group')
         if group is not None and group.get('/CS') == '/DeviceCMYK':
             return 'a transparency group blended in CMYK'
-        for operands, operator in pikepdf.parse_content_stream(owner):
-            op = str(operator)
+        for operands, op in _operations(owner, parsed):
             if op in ('k', 'K') or (op in ('cs', 'CS') and cmyk(operands[0], resources)):
                 return f'a CMYK colour ({op})'
         for shading in resources.get('/Shading', {}).values():
@@ -560,6 +559,233 @@ def check_pdfx(pdf):
                                 'outside the bleed')]
 
 
+# PDF/UA-1, as far as it can be read without veraPDF (ISO 14289-1; a check that
+# follows a clause veraPDF's PDFUA-1 profile tests says which).
+
+_HEADING = re.compile(r'^H([1-6])$')
+
+
+def check_pdfua(pdf, lang, blocks=(), parsed=None):
+    """For screen: PDF/UA-1 as far as it can be read without veraPDF. Identification
+    (XMP ``pdfuaid:part`` 1, ``dc:title``, ``dc:language``, in step with Info) and the
+    catalogue's keys; every piece of content in the structure tree or an artifact;
+    standard structure types; headings in order; pictures with alternative text;
+    links described; every glyph with Unicode; and the tree's reading order
+    holding each block of ``blocks`` (label, text) whole and in order."""
+    findings = _check_identification(pdf, lang)
+    tree = uaread.StructureTree(pdf)
+    if tree.root is None:
+        return findings + [Finding('tags', False, 'the PDF has no structure tree: it '
+                                   'must be written tagged (pdf_tags)')]
+    parsed = {} if parsed is None else parsed
+    reading = uaread.ContentReading(pdf, tree, lambda owner: _operations(owner, parsed))
+    findings += _check_content(tree, reading)
+    findings += _check_elements(pdf, tree, reading)
+    findings += _check_unicode(reading)
+    findings += _check_reading_order(tree, reading, blocks)
+    return findings
+
+
+def _check_identification(pdf, lang):
+    problems = []
+
+    def problem(message, page=None):
+        problems.append(Finding('pdfua', False, message, page))
+
+    if not str(pdf.pdf_version).startswith('1.'):
+        problem(f'PDF {pdf.pdf_version}: PDF/UA-1 is written as PDF 1.x')
+    metadata = pdf.Root.get('/Metadata')
+    if not isinstance(metadata, pikepdf.Stream) or metadata.get('/Subtype') != '/XML':
+        problem('no XMP metadata stream in the catalogue')
+    else:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            part = xmp.get('pdfuaid:part')
+            title = xmp.get('dc:title')
+            languages = xmp.get('dc:language') or []
+            twins = {'/Subject': xmp.get('dc:description'),
+                     '/Creator': xmp.get('xmp:CreatorTool'),
+                     '/Producer': xmp.get('pdf:Producer'),
+                     '/Keywords': xmp.get('pdf:Keywords')}
+        info_title = str(pdf.docinfo.get('/Title', ''))
+        if str(part) != '1':
+            problem(f'XMP pdfuaid:part is {part!r}, not 1: the file does not declare '
+                    'PDF/UA-1')
+        if not title:
+            problem('XMP has no dc:title')
+        elif str(title) != info_title:
+            problem(f'XMP dc:title {str(title)!r} is not the /Title {info_title!r}')
+        if lang not in [str(value) for value in languages]:
+            problem(f'XMP dc:language is {list(languages)!r}, not [{lang!r}]')
+        for key, value in twins.items():
+            if key in pdf.docinfo and value is not None and str(value) != str(
+                    pdf.docinfo[key]):
+                problem(f'XMP says {str(value)!r} where Info {key} says '
+                        f'{str(pdf.docinfo[key])!r}')
+    if pdf.Root.get('/MarkInfo', {}).get('/Marked') is not True:
+        problem('/MarkInfo /Marked is not true')
+    if pdf.Root.get('/MarkInfo', {}).get('/Suspects') is True:
+        problem('/MarkInfo /Suspects is true')
+    if pdf.Root.get('/ViewerPreferences', {}).get('/DisplayDocTitle') is not True:
+        problem('/ViewerPreferences /DisplayDocTitle is not true: a reader shows the '
+                'file name instead of the title')
+    for number, page in enumerate(pdf.pages, 1):
+        if page.obj.get('/Tabs') != '/S':
+            problem('no /Tabs /S: the tab order does not follow the structure', number)
+    return problems or [Finding('pdfua', True, 'declares PDF/UA-1 (XMP pdfuaid:part 1, '
+                                'dc:title and dc:language as in Info); marked, shows its '
+                                'title, tab order by structure')]
+
+
+def _check_content(tree, reading):
+    problems = []
+    for number, counts in sorted(reading.untagged.items()):
+        if not counts:
+            continue
+        what = ', '.join(f'{count} {kind}{"s" if count > 1 else ""}'
+                         for kind, count in sorted(counts.items()))
+        problems.append(Finding('tags', False, f'{what} drawn outside the structure tree '
+                                'and not marked as an artifact: a screen reader skips or '
+                                'misplaces it', number))
+    for number, count in sorted(reading.orphans.items()):
+        problems.append(Finding('tags', False, f'{count} marked run(s) of content that no '
+                                'element of the structure tree holds (running heads and '
+                                'folios must be artifacts)', number))
+    for number, count in sorted(reading.parentless.items()):
+        problems.append(Finding('tags', False, f'{count} marked run(s) of content the '
+                                'ParentTree does not lead back to their element', number))
+    for number, what in sorted(reading.nesting.items()):
+        problems.append(Finding('tags', False, f'{what}: marked content must not nest so',
+                                number))
+    for number, message in tree.problems:
+        problems.append(Finding('tags', False, message, number))
+    return problems or [Finding('tags', True, f'{len(tree.order)} runs of content in the '
+                                'structure tree, everything else an artifact; standard '
+                                'structure types')]
+
+
+def _element_text(element, reading, tree, limit=40):
+    """The first characters of what ``element`` and the elements below it show."""
+    start = tree.elements.index(element)
+    text = []
+    for other in tree.elements[start:]:
+        if other is not element and not _below(other.node, element.node):
+            break
+        text += [reading.item_text(item) for item in other.items]
+    text = ' '.join(' '.join(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + '…'
+
+
+def _below(node, ancestor):
+    for _ in range(64):
+        node = node.get('/P')
+        if not isinstance(node, pikepdf.Dictionary):
+            return False
+        if node.objgen == ancestor.objgen:
+            return True
+    return False
+
+
+def _check_elements(pdf, tree, reading):
+    """Headings in order (7.4.2, 7.4.4), pictures and formulas described (7.3,
+    7.7), annotations described (7.18)."""
+    problems = []
+    headings = [element for element in tree.elements if element.kind == 'H'
+                or _HEADING.match(element.kind)]
+    numbered = [element for element in headings if element.kind != 'H']
+    if numbered and len(numbered) != len(headings):
+        problems.append(Finding('headings', False, 'both H and H1–H6 headings: use the '
+                                'numbered ones only', numbered[0].page))
+    level = 0
+    for element in numbered:
+        found = int(element.kind[1])
+        if found > level + 1:
+            text = _element_text(element, reading, tree)
+            want = 'H1 first' if level == 0 else f'after H{level}, at most H{level + 1}'
+            problems.append(Finding('headings', False, f'heading {element.kind} {text!r} '
+                                    f'skips a level ({want}): make it an <h{level + 1}> '
+                                    '(CSS can make any level look as it should)',
+                                    element.page))
+        level = found
+    if not problems:
+        problems.append(Finding('headings', True, 'headings in order: ' + (' '.join(
+            element.kind for element in numbered) or 'none')))
+    described = 0
+    for element in tree.elements:
+        if element.kind in ('Figure', 'Formula'):
+            alt = str(element.node.get('/Alt', '')).strip()
+            if not alt and '/ActualText' not in element.node:
+                what = 'picture' if element.kind == 'Figure' else 'formula'
+                problems.append(Finding('alt-text', False, f'a {what} ({element.kind}) '
+                                        'has no alternative text: give the <img> an alt '
+                                        'attribute that says what it shows (or an SVG a '
+                                        '<title>)', element.page))
+            else:
+                described += 1
+    for number, page in enumerate(pdf.pages, 1):
+        for annotation in page.obj.get('/Annots', []):
+            hidden = int(annotation.get('/F', 0)) & 2
+            kind = str(annotation.get('/Subtype', '')).lstrip('/')
+            if hidden or kind in ('Widget', 'Popup', 'PrinterMark'):
+                continue
+            if not str(annotation.get('/Contents', '')).strip():
+                problems.append(Finding('alt-text', False, f'a {kind} annotation has no '
+                                        '/Contents describing it', number))
+            else:
+                described += 1
+    if not any(f.check == 'alt-text' for f in problems):
+        problems.append(Finding('alt-text', True, f'{described} pictures and links, all '
+                                'described' if described else 'no pictures or links'))
+    return problems
+
+
+def _check_unicode(reading):
+    problems = []
+    for (number, font), codes in sorted(reading.missing.items()):
+        if codes:
+            shown = ', '.join(f'0x{code:04X}' for code in sorted(codes)[:5])
+            problems.append(Finding('unicode', False, f'{font}: {len(codes)} glyph(s) map '
+                                    f'to no Unicode text (codes {shown}): a screen reader '
+                                    'cannot read them and copying loses them', number))
+    fonts = {font for _, font in reading.missing}
+    return problems or [Finding('unicode', True, f'every glyph shown in {len(fonts)} fonts '
+                                'maps to Unicode text')]
+
+
+def _check_reading_order(tree, reading, blocks):
+    """Each block of source text whole and in order in the tree's reading order:
+    what a screen reader reads (no other word may come between two of its words)."""
+    text = '\n'.join(reading.item_text(item) for item in tree.order)
+    found = textcheck.words(text)
+    problems = []
+    for label, block in blocks:
+        wanted = textcheck.words(block)
+        if textcheck.find_block(found, wanted, max_gap=0) >= 0:
+            continue
+        size = 1
+        while textcheck.find_block(found, wanted[:size], max_gap=0) >= 0:
+            size += 1  # the longest start of the block that reads whole
+        at = textcheck.find_block(found, wanted[:size - 1], max_gap=0) if size > 1 else -1
+        problems.append(Finding('reading-order', False, f'{label}: word {size} '
+                                f'({wanted[size - 1]!r}) is not where the structure tree '
+                                'reads it: a screen reader reads the page in another '
+                                'order; write the HTML in reading order',
+                                _page_of_word(tree, reading, at - 1) if at > 0 else None))
+    return problems or [Finding('reading-order', True, f'all {len(blocks)} blocks of '
+                                'source text read whole and in order from the structure '
+                                'tree')]
+
+
+def _page_of_word(tree, reading, index):
+    """The page of word ``index`` of the tree's text (near it, where a word is
+    hyphenated from one page to the next)."""
+    count = 0
+    for item in tree.order:
+        count += len(textcheck.words(reading.item_text(item)))
+        if count > index:
+            return tree.owners[item].page
+    return None
+
+
 def preflight_imposed(path, pages, layout, root, sheet_mm):
     """The imposed proof: half as many sheet sides as pages, each of ``sheet_mm``
     (width, height in mm), our fonts."""
@@ -592,7 +818,9 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
         findings += check_metadata(pdf, lang)
         findings += check_embedded(pdf)
         if output == 'screen':
-            findings += check_screen_colour(pdf)
+            parsed = {}
+            findings += check_screen_colour(pdf, parsed)
+            findings += check_pdfua(pdf, lang, blocks, parsed)
         if output == 'print':
             findings += check_pdfx(pdf)
             parsed = {}

@@ -9,6 +9,8 @@ its conversion from the print profile (FOGRA39) to sRGB by Little CMS; and
 each page is cut to its TrimBox. Pictures are left as they are: PDF readers
 show CMYK pictures. What is not rewritten (a CMYK shading, as WeasyPrint makes
 with an ``@color-profile device-cmyk`` rule) the screen preflight reports.
+Last, the file is made PDF/UA-1 (see :mod:`bindery.pdfua`): margin furniture
+marked as artifacts, XMP identification.
 """
 
 from decimal import Decimal
@@ -16,6 +18,8 @@ from functools import lru_cache
 
 import pikepdf
 from pikepdf import Name
+
+from . import pdfua
 
 #: Save options for the screen PDF: reproducible, compact.
 SAVE_OPTIONS = {'min_version': '1.7', 'deterministic_id': True,
@@ -27,21 +31,22 @@ _SET_COLOUR = {'sc': 'fill', 'scn': 'fill', 'SC': 'stroke', 'SCN': 'stroke'}
 
 
 def finish(path, colors, profile):
-    """Recolour and trim the PDF at ``path`` in place.
+    """Recolour and trim the PDF at ``path`` in place, and make it PDF/UA-1.
 
     ``colors`` maps CMYK (four fractions, as the layout declares them) to RGB
     (three fractions); ``profile`` is the print profile for any other CMYK.
     """
     convert = _Converter(colors, profile)
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        done = set()
+        done, parsed = set(), {}
         for page in pdf.pages:
-            _recolour_stream(pdf, page, page.resources, convert, done)
+            _recolour_stream(pdf, page, page.resources, convert, done, parsed)
             trim = page.obj.get('/TrimBox', page.mediabox)
             for box in ('/MediaBox', '/TrimBox', '/BleedBox'):
                 page.obj[box] = pikepdf.Array(trim)
             if '/CropBox' in page.obj:
                 del page.obj.CropBox
+        pdfua.make_pdfua(pdf, parsed)
         pdf.save(path, **SAVE_OPTIONS)
 
 
@@ -91,8 +96,9 @@ def _numbers(values):
     return [Decimal(f'{value:.6f}').normalize() for value in values]
 
 
-def _recolour_stream(pdf, owner, resources, convert, done):
-    """Rewrite the colour operators of a page or Form XObject, and of what it draws."""
+def _recolour_stream(pdf, owner, resources, convert, done, parsed):
+    """Rewrite the colour operators of a page or Form XObject, and of what it draws;
+    keep what each now holds, parsed, in ``parsed`` (by object id) for the next step."""
     if isinstance(owner, pikepdf.Stream):
         if owner.objgen in done:
             return
@@ -114,6 +120,7 @@ def _recolour_stream(pdf, owner, resources, convert, done):
         elif op in _SET_COLOUR and spaces[_SET_COLOUR[op]] and len(operands) == 4:
             operands = _numbers(convert(operands))
         out.append((operands, operator))
+    parsed[(owner.obj if isinstance(owner, pikepdf.Page) else owner).objgen] = out
     data = pikepdf.unparse_content_stream(out)
     group = owner.obj.get('/Group') if isinstance(owner, pikepdf.Page) else owner.get('/Group')
     if group is not None and group.get('/CS') == Name.DeviceCMYK:  # blend in RGB too
@@ -122,13 +129,15 @@ def _recolour_stream(pdf, owner, resources, convert, done):
         owner.write(data)
     else:
         owner.obj.Contents = pdf.make_stream(data)
-    _recolour_resources(pdf, resources, convert, done)
+    _recolour_resources(pdf, resources, convert, done, parsed)
 
 
-def _recolour_resources(pdf, resources, convert, done):
+def _recolour_resources(pdf, resources, convert, done, parsed):
     for xobject in resources.get('/XObject', {}).values():
         if xobject.get('/Subtype') == Name.Form:
-            _recolour_stream(pdf, xobject, xobject.get('/Resources', resources), convert, done)
+            _recolour_stream(pdf, xobject, xobject.get('/Resources', resources), convert, done,
+                             parsed)
     for pattern in resources.get('/Pattern', {}).values():
         if isinstance(pattern, pikepdf.Stream):  # a tiling pattern draws like a form
-            _recolour_stream(pdf, pattern, pattern.get('/Resources', {}), convert, done)
+            _recolour_stream(pdf, pattern, pattern.get('/Resources', {}), convert, done,
+                             parsed)
