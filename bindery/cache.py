@@ -318,19 +318,27 @@ def _booklet_name(booklet):
     return booklet if isinstance(booklet, str) else booklet.name
 
 
+def _by_stat(compute):
+    """``compute(path)``, computed once per process for a file that has not changed
+    since (same inode, size and modification time); None for a file that is gone."""
+    cached = lru_cache(maxsize=4096)(lambda path, inode, size, mtime_ns: compute(path))
+
+    def wrapper(path):
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return cached(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+    wrapper.__doc__ = compute.__doc__
+    return wrapper
+
+
+@_by_stat
 def _shared_declarations(path):
     """The ``country:`` and ``edition:`` declarations of a layout.yaml, as bytes
     (``unreadable`` when it does not parse): they decide which keys the shared
     content files may hold, for every layout."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return _shared_of(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-@lru_cache(maxsize=256)
-def _shared_of(path, inode, size, mtime_ns):
     try:
         raw = yaml.load(Path(path).read_bytes(), Loader=_SafeLoader)
     except (OSError, yaml.YAMLError):
@@ -353,19 +361,11 @@ def _read(path):
         return None
 
 
+@_by_stat
 def _digest(path):
     """The SHA-256 of a file's bytes (as :func:`_read` gives them), computed once
     per process for a file that has not changed since: every edition of a
     booklet reads the same fonts, layout and package."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return _digest_of(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-@lru_cache(maxsize=4096)
-def _digest_of(path, inode, size, mtime_ns):
     data = _read(path)
     return None if data is None else hashlib.sha256(data).digest()
 

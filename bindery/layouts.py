@@ -3,6 +3,7 @@
 import re
 import traceback
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -432,14 +433,26 @@ def _hyphenate(context, text, total=5, left=2, right=2):
 
 
 def _dictionary(lang, left, right):
-    """The pyphen dictionary of ``lang`` (ours for kk and ky), or None."""
+    """The pyphen dictionary of ``lang`` (ours for kk and ky), or None; made once
+    per process and dictionary file, not once per paragraph."""
     import pyphen
 
     from . import hyphenation
 
-    hyphenation.register()
+    hyphenation.register()  # parses our files again only when they changed
     code = pyphen.language_fallback(lang.replace('-', '_'))
-    return pyphen.Pyphen(lang=code, left=left, right=right) if code else None
+    if not code:
+        return None
+    path = pyphen.LANGUAGES.get(code)
+    return _pyphen(code, left, right, str(path), id(pyphen.hdcache.get(path)))
+
+
+@lru_cache(maxsize=64)
+def _pyphen(code, left, right, path, parsed):
+    """One dictionary per language, limits and parse of its file."""
+    import pyphen
+
+    return pyphen.Pyphen(lang=code, left=left, right=right)
 
 
 def _numbered(items, start=1):
