@@ -8,11 +8,12 @@ from pathlib import Path
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import fonts, typography, yamlsource
+from . import access, fonts, typography, yamlsource
 from .errors import RenderError, SourceError, SourceErrors
 from .schema import (Integer, Language, ListOf, MapOf, Number, Pattern, Record, Text,
                      declarations, declared_paths, tolerate, validate)
@@ -361,10 +362,39 @@ def keep_compounds(text):
     return _COMPOUND_HYPHEN.sub('-\u2060', text)
 
 
+class LayoutLoader(BaseLoader):
+    """Loads templates (and what they include, import or extend) from the layout
+    folder only: a name that climbs out (``..``) is not found, and a file that is
+    a link leading outside the folder, a FIFO or a device is refused
+    (:mod:`access`). Jinja's ``FileSystemLoader`` would open what a link points to."""
+
+    def __init__(self, folder, project):
+        self.folder, self.project = Path(folder), Path(project)
+
+    def get_source(self, environment, template):
+        path = self.folder.joinpath(*split_template_path(template))  # refuses '..'
+        try:
+            body = access.read(path, [self.folder], self.project)
+        except access.Missing:
+            raise TemplateNotFound(template) from None
+        try:
+            text = body.decode('utf-8')
+        except UnicodeDecodeError as exc:
+            raise access.Refused(f'{access.shown(path, self.project)}: not UTF-8 text '
+                                 f'(byte {exc.start + 1})') from None
+        return text, str(path), lambda: False
+
+
+def _loader(layout):
+    # The project is the folder above layouts/<name>.
+    return LayoutLoader(layout.folder, Path(layout.folder).parent.parent)
+
+
 def environment(layout):
-    """The Jinja environment for a layout: sandboxed, autoescaped, strict."""
+    """The Jinja environment for a layout: sandboxed, autoescaped, strict, and
+    reading templates only from the layout folder (:class:`LayoutLoader`)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(layout.folder), autoescape=True,
+        loader=_loader(layout), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.pop('safe')  # content is a value, never markup: no way to say otherwise
     env.filters.update(FILTERS)
@@ -525,7 +555,7 @@ def markdown_environment(layout):
     sandbox, strictness and helpers, with no HTML escaping but every printed
     value escaped for Markdown (:func:`md`)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(layout.folder), autoescape=False, finalize=md,
+        loader=_loader(layout), autoescape=False, finalize=md,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
     env.filters.pop('safe')
@@ -558,7 +588,8 @@ def _render(layout, env, name, context):
         filename = getattr(exc, 'filename', None) or name
         line = getattr(exc, 'lineno', None) or _template_line(exc, filename)
         where = f'layouts/{layout.name}/{Path(filename).name}:{line or 1}'
-        kind = 'unsafe' if isinstance(exc, SecurityError) else type(exc).__name__
+        kind = ('unsafe' if isinstance(exc, SecurityError) else
+                'refused' if isinstance(exc, access.Refused) else type(exc).__name__)
         raise RenderError(f'{where}: template: {kind}: {exc}') from None
 
 
