@@ -599,3 +599,121 @@ def _template_line(exc, filename):
         if frame.filename.endswith(Path(filename).name):
             return frame.lineno
     return None
+
+
+# Where a layout asked for it ----------------------------------------------
+
+#: The files of a layout folder that can ask for a file or set a style.
+_SEARCHED = ('.html', '.htm', '.css', '.svg', '.xml', '.md', '.j2', '.jinja', '.txt')
+
+
+class Finder:
+    """Where in a layout's own files (template, includes, stylesheets, SVG) a
+    failure it caused was asked for: a refused URL, a font size. Positions are
+    ``path:line:col``, project-relative, counted from 1 in characters."""
+
+    def __init__(self, layout, project):
+        self.folder, self.project = Path(layout.folder), Path(project)
+        self.name = layout.name
+        self.template = f'layouts/{layout.name}/{layout.spec["template"]}'
+        self._texts = None
+
+    @property
+    def fallback(self):
+        """What names the layout when no line of it can: its folder."""
+        return f'layouts/{self.name}/'
+
+    def texts(self):
+        """``[(path shown, text)]`` of the searched files, the template first."""
+        if self._texts is None:
+            found = []
+            paths = sorted(path for path in self.folder.rglob('*')
+                           if path.suffix.lower() in _SEARCHED)[:500]
+            for path in paths:
+                try:
+                    body = access.read(path, [self.folder], self.project)
+                except access.Refused:
+                    continue  # not a file the layout can use: it asked for nothing
+                found.append((access.shown(path, self.project),
+                              body.decode('utf-8', 'replace')))
+            found.sort(key=lambda item: item[0] != self.template)
+            self._texts = found
+        return self._texts
+
+    def url(self, url):
+        """Where ``url`` (as WeasyPrint resolved it) is written, or None: the
+        longest piece of it found (the whole URL, its path from the layout
+        folder, its tail, or its start, for a ``<base href>``), first occurrence."""
+        needles = _url_needles(url, self.folder.resolve())
+        best = None
+        for path, text in self.texts():
+            for needle in needles:
+                if best is not None and len(needle) <= len(best[0]):
+                    break
+                index = text.find(needle)
+                if index >= 0:
+                    best = (needle, path, _line_col(text, index))
+                    break
+        return f'{best[1]}:{best[2][0]}:{best[2][1]}' if best else None
+
+    def declarations(self, names, test):
+        """``[(where, value)]`` of the CSS declarations of a property in ``names``
+        (None: any) in the layout's stylesheets whose value passes ``test`` (a list of
+        tinycss2 tokens), in the order of the files and within them."""
+        import tinycss2
+
+        found = []
+        for path, text in self.texts():
+            if not path.endswith('.css'):
+                continue
+            rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+            stack = list(reversed(rules))
+            while stack:
+                rule = stack.pop()
+                content = getattr(rule, 'content', None)
+                if not content:
+                    continue
+                for item in tinycss2.parse_blocks_contents(content, skip_comments=True,
+                                                           skip_whitespace=True):
+                    if item.type == 'declaration' and (names is None
+                                                       or item.lower_name in names):
+                        if test(item.value):
+                            found.append((f'{path}:{item.source_line}:{item.source_column}',
+                                          tinycss2.serialize(item.value).strip()))
+                    elif item.type in ('qualified-rule', 'at-rule'):
+                        stack.append(item)  # a nested rule (CSS nesting, @media)
+        return found
+
+
+def _url_needles(url, folder):
+    """Pieces of ``url`` to search for, longest first."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    needles = {url, unquote(url)}
+    if parts.scheme == 'file':
+        path = unquote(parts.path)
+        if Path(path).is_relative_to(folder):
+            needles.add(Path(path).relative_to(folder).as_posix())
+        pieces = path.split('/')
+        needles.update('/'.join(pieces[i:]) for i in range(1, len(pieces)))
+        needles.update('/' + '/'.join(pieces[i:]) for i in range(1, len(pieces) - 1))
+    else:
+        pieces = parts.path.split('/')
+        needles.update('/'.join(pieces[i:]) for i in range(1, len(pieces)))
+    origin = f'{parts.scheme}://{parts.netloc}' if parts.scheme else ''
+    head = url.split('?')[0].split('#')[0]
+    while '/' in head and len(head) > len(origin):  # the URL's start: a <base href>
+        head = head[:head.rindex('/')]
+        needles.update((head, head + '/'))
+    if origin:
+        needles.add(origin)
+    # A needle shorter than a short file name finds anything.
+    return sorted((n for n in needles if len(n.strip('/')) >= 3 and n not in ('file:',
+                                                                                'file:/')),
+                  key=len, reverse=True)
+
+
+def _line_col(text, index):
+    line = text.count('\n', 0, index) + 1
+    return line, index - (text.rfind('\n', 0, index) + 1) + 1

@@ -1,8 +1,11 @@
 """Render an edition's HTML with WeasyPrint into the PDF of each output, and check the pages."""
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import math
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,16 +69,35 @@ class _Collect(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages = []
-        self.errors = []
+        self.errors = []  # (message, the URL it is about or None)
 
     def emit(self, record):
+        # WeasyPrint logs and goes on where a picture fails to load or draw,
+        # even for an exception that is no error: the time limit's alarm, a
+        # MemoryError, a KeyboardInterrupt (SVGImage.draw catches BaseException).
+        # It is being handled now: raised again from here, it stops the render,
+        # and the limit, not "Failed to render SVG image", is what is reported.
+        handled = sys.exc_info()[1]
+        if handled is not None and (not isinstance(handled, Exception)
+                                    or isinstance(handled, MemoryError)):
+            raise handled
         message = record.getMessage()
         self.messages.append(message)
         # A picture WeasyPrint could not load or draw is left out of the page
         # with a log line (an error or a mere warning): it fails the edition.
         if record.levelno >= logging.ERROR or message.startswith(('Failed to load',
                                                                    'Failed to render')):
-            self.errors.append(message)
+            url = None
+            if message.startswith(('Failed to load image', 'Failed to render SVG')) \
+                    and record.args:
+                url = str(record.args[0])
+            if handled is not None and message.startswith('Failed to render'):
+                message += f' ({type(handled).__name__}: {_short(str(handled))})'
+            self.errors.append((message, url))
+
+
+def _short(text, size=160):
+    return text if len(text) <= size else text[:size - 1] + '…'
 
 
 @contextmanager
@@ -85,10 +107,66 @@ def _collect_warnings():
     logger.addHandler(handler)
     propagate, logger.propagate = logger.propagate, False
     try:
-        yield handler
+        with _glib_messages() as glib:
+            handler.glib = glib
+            yield handler
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
+
+
+# Pango reports what it cannot do (a font size past its integers) through
+# GLib's log, straight to the terminal, and goes on with garbage. A handler for
+# the libraries' log domains keeps those lines while a render runs: they fail
+# the edition, as the layout's error, and never reach the user's terminal.
+
+_GLIB_DOMAINS = (b'Pango', b'GLib', b'GLib-GObject', b'HarfBuzz')
+_GLIB_LEVELS = (1 << 3) | (1 << 4) | (1 << 5)  # CRITICAL, WARNING, MESSAGE
+_GLIB_FLAGS = (1 << 0) | (1 << 1)  # RECURSION, FATAL
+_glib = {'installed': False, 'collecting': None, 'callback': None}
+
+
+def _install_glib_handler():
+    """Route GLib log lines of :data:`_GLIB_DOMAINS` to :func:`_glib_messages`
+    (once per process); outside a render they go where GLib sends them."""
+    if _glib['installed']:
+        return
+    _glib['installed'] = True
+    try:
+        library = ctypes.CDLL(ctypes.util.find_library('glib-2.0') or 'libglib-2.0.so.0')
+    except OSError:
+        return  # no GLib to listen to: WeasyPrint would not run either
+    log_func = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                ctypes.c_void_p)
+    library.g_log_default_handler.argtypes = [ctypes.c_char_p, ctypes.c_int,
+                                              ctypes.c_char_p, ctypes.c_void_p]
+    library.g_log_set_handler.argtypes = [ctypes.c_char_p, ctypes.c_int, log_func,
+                                          ctypes.c_void_p]
+    library.g_log_set_handler.restype = ctypes.c_uint
+
+    def handler(domain, level, message, data):
+        collecting = _glib['collecting']
+        if collecting is None:
+            library.g_log_default_handler(domain, level, message, data)
+        elif len(collecting) < 20:
+            collecting.append(f"{(domain or b'').decode('utf-8', 'replace')}: "
+                              f"{(message or b'').decode('utf-8', 'replace')}")
+
+    _glib['callback'] = log_func(handler)  # kept: GLib calls it for the process's life
+    for domain in _GLIB_DOMAINS:
+        library.g_log_set_handler(domain, _GLIB_LEVELS | _GLIB_FLAGS, _glib['callback'], None)
+
+
+@contextmanager
+def _glib_messages():
+    """A list that gets the GLib log lines (Pango's) of the block."""
+    _install_glib_handler()
+    collected, outer = [], _glib['collecting']
+    _glib['collecting'] = collected
+    try:
+        yield collected
+    finally:
+        _glib['collecting'] = outer
 
 
 def _refuse_attachments(document):
@@ -125,12 +203,14 @@ class Renderer:
     render; without it WeasyPrint silently uses system fonts.
     """
 
-    def __init__(self, html, base_url, fetcher, font_css):
+    def __init__(self, html, base_url, fetcher, font_css, finder=None):
         from weasyprint.text.fonts import FontConfiguration  # late: `check` stays fast
 
         hyphenation.register()  # pyphen has no Kazakh or Kyrgyz: ours
 
         self.html, self.base_url, self.fetcher = html, base_url, fetcher
+        #: A :class:`layouts.Finder`: where in the layout's files a failure was asked for.
+        self.finder = finder
         key = (base_url, font_css)
         if key not in _FONTS:
             _FONTS.clear()  # another layout: its fonts are not this one's
@@ -157,21 +237,159 @@ class Renderer:
                     string=self.html, base_url=self.base_url,
                     url_fetcher=self.fetcher).render(
                         stylesheets=sheets, font_config=self.font_config)
-            except RefusedResource as exc:
-                raise RenderError(f'resource refused: {exc}') from None
-            except (NotImplementedError, AssertionError) as exc:
-                error = _cannot_draw(exc)
+            except (Exception, RefusedResource) as exc:  # noqa: BLE001 (sorted below)
+                error = _layout_failure(exc, log, self.finder, lambda: weasyprint.HTML(
+                    string=self.html).etree_element)
                 if error is None:
                     raise  # not the layout's: a bug, with WeasyPrint's traceback
                 raise error from None
-        # WeasyPrint reports a picture it could not load, or a refusal met inside
-        # an SVG, as a log line and draws nothing: here that fails the edition.
-        if self.fetcher.refused:
-            raise RenderError(f'resource refused: {self.fetcher.refused[0]}')
-        if log.errors:
-            raise RenderError('; '.join(dict.fromkeys(log.errors)))
+        # A font size past what Pango's integers hold: Pango complained (above)
+        # or set garbage; either way the layout asked for it.
+        error = _font_too_large(document, self.finder) or _logged_failure(
+            log, self.fetcher, self.finder)
+        if error:
+            raise error
         _refuse_attachments(document)
         return document, log.messages
+
+
+#: The largest font size a layout may set, in pt: 3.5 m, taller than any page.
+#: Pango counts in integers of 1/1024 of a pixel: well above this, a line's
+#: width overflows, and at 1.6 million pt the size itself.
+MAX_FONT_PT = 10_000
+
+
+def _font_too_large(document, finder):
+    """The :class:`RenderError` for a font size over :data:`MAX_FONT_PT`, at the
+    CSS declaration that asks for it when it can be found; None if none is."""
+    size, element = weasy.largest_font_size(document)
+    if size * 0.75 <= MAX_FONT_PT:
+        return None
+    what = f'<{element.tag}' + (f' class="{element.get("class")}"' if element is not None
+                                and element.get('class') else '') + '>' \
+        if element is not None else 'a page margin box'
+    message = (f'font-size of {size * 0.75:,.0f} pt on {what}: more than {MAX_FONT_PT:,} pt, '
+               'which no page holds and Pango cannot set')
+    where = None
+    if finder is not None:
+        found = finder.declarations(('font-size', 'font'), _over_max_font)
+        where = found[0][0] if found else finder.fallback
+    return RenderError(f'{where}: {message}' if where else message)
+
+
+#: CSS absolute lengths, in pt.
+_PT = {'pt': 1, 'px': 0.75, 'pc': 12, 'in': 72, 'cm': 72 / 2.54, 'mm': 72 / 25.4,
+       'q': 72 / 101.6}
+
+
+def _over_max_font(tokens):
+    """Whether a font-size value (tinycss2 tokens) is an absolute length over the
+    limit, or a multiple (em, %) that alone could make one."""
+    for token in tokens:
+        if token.type == 'dimension':
+            unit = token.lower_unit
+            if unit in _PT and token.value * _PT[unit] > MAX_FONT_PT:
+                return True
+            if unit in ('em', 'rem', 'ex', 'ch') and token.value > 500:
+                return True
+        elif token.type == 'percentage' and token.value > 50_000:
+            return True
+        elif token.type == 'function':
+            if _over_max_font(token.arguments):
+                return True
+    return False
+
+
+def _at(finder, url, message):
+    """``message`` after the place in the layout's files that asked for ``url``."""
+    if finder is None:
+        return message
+    where = (finder.url(url) if url else None) or finder.fallback
+    return f'{where}: {message}'
+
+
+def _layout_failure(exc, log, finder, root):
+    """The :class:`RenderError` for ``exc``, raised while WeasyPrint laid out or
+    drew a layout, when the layout caused it; None for what is a bug. ``root()``
+    gives the root element of the HTML."""
+    if isinstance(exc, RefusedResource):
+        return RenderError(_at(finder, getattr(exc, 'url', None), f'resource refused: {exc}'))
+    if isinstance(exc, RecursionError):
+        return RenderError(_too_deep(root(), finder))
+    if isinstance(exc, (NotImplementedError, AssertionError)):
+        error = _cannot_draw(exc)
+        if error is not None:
+            return RenderError(_at(finder, None, str(error)))
+    if log.glib:  # Pango said what it could not do before the failure
+        return _pango_error(log.glib, finder)
+    if isinstance(exc, OverflowError) and weasy.raised_inside(exc):
+        # A length handed to Pango or the PDF as a C integer.
+        return _huge_length_error(f'{type(exc).__name__}: {_short(str(exc))}', finder)
+    return None
+
+
+def _logged_failure(log, fetcher, finder):
+    """The :class:`RenderError` for what WeasyPrint only logged and went on from:
+    Pango's complaints, a refusal inside an SVG, a picture it could not load or
+    draw (it would be left out of the page); None when nothing was."""
+    if log.glib:
+        return _pango_error(log.glib, finder)
+    refused = getattr(fetcher, 'refused', [])
+    if refused:
+        urls = getattr(fetcher, 'refused_urls', [])
+        return RenderError(_at(finder, urls[0] if urls else None,
+                               f'resource refused: {refused[0]}'))
+    if log.errors:
+        messages = dict.fromkeys(message for message, _ in log.errors)
+        url = next((url for _, url in log.errors if url), None)
+        return RenderError(_at(finder, url, '; '.join(messages)))
+    return None
+
+
+def _pango_error(lines, finder):
+    return _huge_length_error(f'Pango: {_short(lines[0])}', finder)
+
+
+#: A length no layout means, in pt (35 m): where one is written, it is what
+#: overflowed Pango's or the PDF's integers.
+_ABSURD_PT = 100_000
+
+
+def _huge_length_error(said, finder):
+    """The :class:`RenderError` for a number too large for Pango or the PDF
+    (``said`` is what they said), at the first CSS declaration of the layout
+    with a length over :data:`_ABSURD_PT` or a font size over the limit."""
+    message = (f'a length too large to set ({said}): a font size, letter-spacing or '
+               'other length far too large?')
+    where = None
+    if finder is not None:
+        found = (finder.declarations(('font-size', 'font'), _over_max_font)
+                 or finder.declarations(None, _absurd))
+        where = found[0][0] if found else finder.fallback
+    return RenderError(f'{where}: {message}' if where else message)
+
+
+def _absurd(tokens):
+    for token in tokens:
+        if token.type == 'dimension' and token.lower_unit in _PT and \
+                abs(token.value * _PT[token.lower_unit]) > _ABSURD_PT:
+            return True
+        if token.type == 'function' and _absurd(token.arguments):
+            return True
+    return False
+
+
+def _too_deep(root, finder):
+    """Why a layout's HTML (its ``root`` element) could not be laid out or drawn:
+    it nests elements deeper than WeasyPrint's recursion can follow; says how
+    deep, and where."""
+    import weasyprint
+
+    depth, trail = weasy.deepest(root)
+    where = finder.template if finder is not None else 'the template'
+    return (f'{where}: elements nested {depth} deep ({trail}): more than WeasyPrint '
+            f'{weasyprint.__version__} can lay out (it recurses once per level, and '
+            'Python stops it); nest less deeply')
 
 
 def check_placement(document, pages, watch=None):
@@ -350,21 +568,21 @@ def _cannot_draw(exc):
         f'for: {cause} ({type(exc).__name__} in {where}); use plain fills there')
 
 
-def write_pdf(document, target, identifier, fetcher):
+def write_pdf(document, target, identifier, fetcher, finder=None):
     """Write ``document`` as the PDF the outputs are finished from; return warnings.
 
     SVG pictures are drawn, and what they link to fetched, only now: a refusal
-    met then fails the edition too."""
+    met then fails the edition too. ``finder`` (a :class:`layouts.Finder`)
+    places a failure in the layout's files."""
     with _collect_warnings() as log:
         try:
             document.write_pdf(target, pdf_identifier=identifier, **WRITE_OPTIONS)
-        except (NotImplementedError, AssertionError) as exc:
-            error = _cannot_draw(exc)
+        except (Exception, RefusedResource) as exc:  # noqa: BLE001 (sorted below)
+            error = _layout_failure(exc, log, finder, lambda: weasy.root_element(document))
             if error is None:
                 raise  # not the layout's: a bug, with WeasyPrint's traceback
             raise error from None
-    if fetcher.refused:
-        raise RenderError(f'resource refused: {fetcher.refused[0]}')
-    if log.errors:
-        raise RenderError('; '.join(dict.fromkeys(log.errors)))
+    error = _logged_failure(log, fetcher, finder)
+    if error:
+        raise error
     return log.messages

@@ -18,7 +18,7 @@ from . import __version__, content, copyfit, fonts, typography
 from .content import load_edition
 from .editions import Result, remove_stale, wanted_paths
 from .errors import BookletError, RenderError, SourceError, SourceErrors
-from .layouts import render_html, render_markdown
+from .layouts import Finder, render_html, render_markdown
 from .schema import ListOf, MapOf, Record, Text
 
 
@@ -301,7 +301,8 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     blocks = text_blocks(edition, layout)
     title = html_title(html)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
-    renderer = pdf.Renderer(html, base_url, fetcher, font_css)
+    finder = Finder(layout, root)  # where in the layout's files a failure was asked for
+    renderer = pdf.Renderer(html, base_url, fetcher, font_css, finder)
     extra_css = []
 
     # One layout makes both PDFs: CMYK with bleed, as print needs; the screen
@@ -359,7 +360,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     findings = {}
     with _staged(needed, scratch) as staged:
         first, *others = pdf_outputs
-        warnings = pdf.write_pdf(document, staged[first], identifier, fetcher)
+        warnings = pdf.write_pdf(document, staged[first], identifier, fetcher, finder)
         result.warnings += [f'{edition.name}: {w}' for w in warnings]
         for output in others:
             shutil.copyfile(staged[first], staged[output])

@@ -65,19 +65,34 @@ def _failed(task, message):
 def _build_limited(task, seconds):
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(seconds)
+    stopped = (f'took longer than {seconds} s and was stopped: does the layout loop, or '
+               'make thousands of pages?')
+    fired = False
     try:
-        return build_edition(*task)
+        try:
+            result = build_edition(*task)
+        finally:
+            # 0 left: the alarm went off. Whatever the stopped render said after
+            # it (a library that catches every exception and logs "Failed to
+            # render SVG image", an error raised from ours), the limit is the cause.
+            fired = seconds > 0 and signal.alarm(0) == 0
     except _TimeLimit:
-        return _failed(task, f'took longer than {seconds} s and was stopped: does the '
-                             'layout loop, or make thousands of pages?')
+        return _failed(task, stopped)
     except MemoryError:
         return _failed(task, f'needed more than {MEMORY_LIMIT // 1024 ** 3} GB of memory '
                              'and was stopped: a huge picture, or thousands of pages?')
     except Exception as exc:  # a bug: it fails this edition, not the run
+        if fired:
+            return _failed(task, stopped)
         return _failed(task, f'internal error ({type(exc).__name__}: {exc}): a bug in '
                              'bindery, please report it with this line')
     finally:
         signal.alarm(0)
+    if fired:
+        # Stopped, whether it failed or claimed success: something swallowed
+        # the alarm, and what it made cannot be trusted.
+        return _failed(task, stopped)
+    return result
 
 
 def start(jobs, memory=MEMORY_LIMIT):
