@@ -91,7 +91,7 @@ def sniff(body, shown, named):
     is refused (WeasyPrint parses whatever is no picture as SVG, as a last
     chance). A file named like a picture that is neither is refused, naming it.
     """
-    if _declares_entities(body):
+    if _xml(body) and _declares_entities(body):
         raise RefusedResource(f'{shown}: XML with entity declarations (<!ENTITY>): '
                               'refused, as they can expand without bound')
     kind = _picture_format(body)
@@ -109,6 +109,15 @@ def sniff(body, shown, named):
             f'{shown}: named like a picture, but neither a picture nor SVG (it starts '
             f'{start!r})' if body else f'{shown}: named like a picture, but empty')
     return named
+
+
+def _xml(body):
+    """Whether an XML parser could read ``body``: it starts with ``<``, after a
+    byte-order mark and blanks (UTF-8, or UTF-16 either way)."""
+    for bom, encoding in ((b'\xff\xfe', 'utf-16-le'), (b'\xfe\xff', 'utf-16-be')):
+        if body.startswith(bom):
+            return body[2:514].decode(encoding, 'ignore').lstrip().startswith('<')
+    return body.removeprefix(b'\xef\xbb\xbf').lstrip().startswith(b'<')
 
 
 def _declares_entities(body):
