@@ -420,3 +420,22 @@ def test_without_the_alarm_a_bug_is_still_a_bug_and_a_result_a_result(limited):
 def test_the_alarm_is_off_after_a_build(limited):
     limited(lambda *task: Result('b', 'c/l', ok=True), seconds=30)
     assert signal.alarm(0) == 0
+
+
+# The hand-off bundle ------------------------------------------------------------
+
+def test_a_font_licence_that_links_out_of_fonts_does_not_go_into_the_bundle(tmp_path):
+    from bindery.handoff import HandoffError, make_bundle
+    from test_handoff import tiny
+
+    root = tmp_path / 'p'
+    inputs = tiny(root)
+    secret = tmp_path / 'secret.txt'
+    secret.write_text('root:x:0:0:root:/root:/bin/bash\n')
+    licence = root / 'fonts' / 'face' / 'OFL.txt'
+    licence.unlink()
+    licence.symlink_to(secret)
+    with pytest.raises(HandoffError, match=r'fonts/face/OFL\.txt \(a link to .*secret\.txt\): '
+                                           'outside'):
+        make_bundle(tmp_path / 'e.zip', **dict(inputs, font_files=['face/Face.ttf']))
+    assert not (tmp_path / 'e.zip').exists()
