@@ -210,23 +210,23 @@ def load_layout(root, name):
     spec = validate(layout_schema(name), source, errors)
     if errors:
         raise SourceErrors(errors)
-    for key in ('template',):
-        if not (folder / spec[key]).is_file():
-            errors.append(source.error((key,), f'{spec[key]} is not in {folder.name}/'))
-    for i, sheet in enumerate(spec['stylesheets']):
-        if not (folder / sheet).is_file():
-            errors.append(source.error(('stylesheets', i), f'{sheet} is not in {folder.name}/'))
+    # Every file named here, as the build will open it (access.py): a link out
+    # of the folder, a FIFO or a device is said here, at its line, by `check`.
+    for at, file in [(('template',), spec['template'])] + [
+            (('stylesheets', i), sheet) for i, sheet in enumerate(spec['stylesheets'])] + (
+            [(('press_kit', 'release'), spec['press_kit']['release'])]
+            if spec['press_kit'] else []):
+        if problem := _unusable(folder / file, [folder], root,
+                                f'{file} is not in {folder.name}/'):
+            errors.append(source.error(at, problem))
     fonts_folder = Path(root, 'fonts').resolve()
     faces = [(('fonts', i, 'file'), face['file']) for i, face in enumerate(spec['fonts'])]
     if spec['slug_font']:
         faces.append((('slug_font',), spec['slug_font']))
     for at, file in faces:
         path = Path(root, 'fonts', file)
-        if not path.resolve().is_relative_to(fonts_folder):
-            errors.append(source.error(at, f"fonts/{file} leads outside fonts/ (a link?): "
-                                           'fonts must be in fonts/'))
-        elif not path.is_file():
-            errors.append(source.error(at, f"fonts/{file} is missing"))
+        if problem := _unusable(path, [fonts_folder], root, f'fonts/{file} is missing'):
+            errors.append(source.error(at, problem))
         elif problem := fonts.unreadable(path):
             errors.append(source.error(at, f"fonts/{file} is not a font fontTools can "
                                            f'read ({problem})'))
@@ -242,9 +242,6 @@ def load_layout(root, name):
             errors.append(source.error(('watch',), f'is not a CSS selector ({exc})'))
     kit = spec['press_kit']
     if kit:
-        if not (folder / kit['release']).is_file():
-            errors.append(source.error(('press_kit', 'release'),
-                                       f"{kit['release']} is not in {folder.name}/"))
         if kit['page'] > spec['pages']:
             errors.append(source.error(('press_kit', 'page'),
                                        f"page {kit['page']} of {spec['pages']}"))
@@ -299,6 +296,18 @@ def load_layout(root, name):
                    for kind in ('country', 'edition', 'product') for key in spec[kind]}
     return Layout(name, folder, spec, strings, string_sources, string_errors,
                   shared_paths(root), declared_at)
+
+
+def _unusable(path, roots, root, missing):
+    """Why the build could not open ``path`` (see :mod:`access`): ``missing``
+    when it does not exist; or ''."""
+    try:
+        access.read(path, roots, root)
+    except access.Missing:
+        return missing
+    except access.Refused as exc:
+        return str(exc)
+    return ''
 
 
 def _check_references(spec, source):

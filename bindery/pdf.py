@@ -319,12 +319,45 @@ def _layout_failure(exc, log, finder, root):
     if isinstance(exc, (NotImplementedError, AssertionError)):
         error = _cannot_draw(exc)
         if error is not None:
-            return RenderError(_at(finder, None, str(error)))
+            where = _drawing_limit_at(str(error), finder) if finder is not None else None
+            return RenderError(f'{where}: {error}' if where else _at(finder, None, str(error)))
     if log.glib:  # Pango said what it could not do before the failure
         return _pango_error(log.glib, finder)
     if isinstance(exc, OverflowError) and weasy.raised_inside(exc):
         # A length handed to Pango or the PDF as a C integer.
         return _huge_length_error(f'{type(exc).__name__}: {_short(str(exc))}', finder)
+    return None
+
+
+def _functions(tokens):
+    """The names of the CSS functions in ``tokens``, nested ones included."""
+    names = []
+    for token in tokens:
+        if token.type == 'function':
+            names.append(token.lower_name)
+            names += _functions(token.arguments)
+    return names
+
+
+#: Where the known drawing limits of weasy.py are asked for: a word of their
+#: description -> the properties, and a test of a declaration's value.
+_LIMIT_DECLARATIONS = {
+    'box-shadow': (('box-shadow',), lambda tokens: bool(
+        {'var', 'device-cmyk'} & set(_functions(tokens)))),
+    'gradient': (('background', 'background-image', 'border-image', 'border-image-source',
+                  'list-style-image', 'content', 'mask-image'),
+                 lambda tokens: any(name.endswith('gradient') for name in _functions(tokens))),
+}
+
+
+def _drawing_limit_at(message, finder):
+    """The first CSS declaration of the layout that asks for the drawing limit
+    ``message`` describes, as ``path:line:col``; None if none is found."""
+    for word, (names, test) in _LIMIT_DECLARATIONS.items():
+        if word in message:
+            found = finder.declarations(names, test)
+            if found:
+                return found[0][0]
     return None
 
 

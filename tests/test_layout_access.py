@@ -439,3 +439,17 @@ def test_a_font_licence_that_links_out_of_fonts_does_not_go_into_the_bundle(tmp_
                                            'outside'):
         make_bundle(tmp_path / 'e.zip', **dict(inputs, font_files=['face/Face.ttf']))
     assert not (tmp_path / 'e.zip').exists()
+
+
+def test_a_drawing_limit_is_placed_at_the_declaration_that_asks_for_it(folders):
+    (folders.layout / 'booklet.html').write_text('')
+    (folders.layout / 'booklet.css').write_text(
+        'h1 { box-shadow: 1mm 1mm 0 black; }\n'
+        'h2 {\n  box-shadow: 1mm 1mm 2mm var(--navy);\n}\n'
+        'h3 { background: url(a.png), linear-gradient(var(--a), var(--b)); }\n')
+    finder = Finder(_layout(folders.layout), folders.root)
+    assert pdf._drawing_limit_at('cannot draw: … in a box-shadow with a blur', finder) == \
+        'layouts/x/booklet.css:3:3'
+    assert pdf._drawing_limit_at('cannot draw: … in a gradient', finder) == \
+        'layouts/x/booklet.css:5:6'
+    assert pdf._drawing_limit_at('cannot draw: CSS it has not implemented', finder) is None
