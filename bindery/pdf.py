@@ -265,9 +265,11 @@ def _font_too_large(document, finder):
     size, element = weasy.largest_font_size(document)
     if size * 0.75 <= MAX_FONT_PT:
         return None
-    what = f'<{element.tag}' + (f' class="{element.get("class")}"' if element is not None
-                                and element.get('class') else '') + '>' \
-        if element is not None else 'a page margin box'
+    if element is None:
+        what = 'a page margin box'
+    else:
+        what = f'<{element.tag}' + (f' class="{element.get("class")}"'
+                                    if element.get('class') else '') + '>'
     message = (f'font-size of {size * 0.75:,.0f} pt on {what}: more than {MAX_FONT_PT:,} pt, '
                'which no page holds and Pango cannot set')
     where = None
@@ -312,10 +314,12 @@ def _layout_failure(exc, log, finder, root):
     """The :class:`RenderError` for ``exc``, raised while WeasyPrint laid out or
     drew a layout, when the layout caused it; None for what is a bug. ``root()``
     gives the root element of the HTML."""
+    if isinstance(exc, MemoryError):
+        return None  # the worker's memory limit says it (workers.py)
     if isinstance(exc, RefusedResource):
         return RenderError(_at(finder, getattr(exc, 'url', None), f'resource refused: {exc}'))
     if isinstance(exc, RecursionError):
-        return RenderError(_too_deep(root(), finder))
+        return RenderError(_too_deep(exc, root(), finder))
     if isinstance(exc, (NotImplementedError, AssertionError)):
         error = _cannot_draw(exc)
         if error is not None:
@@ -412,17 +416,27 @@ def _absurd(tokens):
     return False
 
 
-def _too_deep(root, finder):
+#: Deeper than this, nesting is what ran into Python's recursion limit.
+_DEEP = 100
+
+
+def _too_deep(exc, root, finder):
     """Why a layout's HTML (its ``root`` element) could not be laid out or drawn:
-    it nests elements deeper than WeasyPrint's recursion can follow; says how
-    deep, and where."""
+    WeasyPrint recursed past Python's limit (``exc``), as it does once per level
+    of nested elements; says how deep, and where."""
     import weasyprint
 
     depth, trail = weasy.deepest(root)
-    where = finder.template if finder is not None else 'the template'
-    return (f'{where}: elements nested {depth} deep ({trail}): more than WeasyPrint '
-            f'{weasyprint.__version__} can lay out (it recurses once per level, and '
-            'Python stops it); nest less deeply')
+    if depth >= _DEEP:
+        where = finder.template if finder is not None else 'the template'
+        return (f'{where}: elements nested {depth} deep ({trail}): more than WeasyPrint '
+                f'{weasyprint.__version__} can lay out (it recurses once per level, and '
+                'Python stops it); nest less deeply')
+    where = finder.fallback if finder is not None else 'the layout'
+    return (f'{where}: WeasyPrint {weasyprint.__version__} recursed past Python\'s limit '
+            f'({type(exc).__name__}: {_short(str(exc))}), though elements nest only '
+            f'{depth} deep: something the layout repeats within itself (var() chains, '
+            'counters, an SVG that uses itself)?')
 
 
 def check_placement(document, pages, watch=None):

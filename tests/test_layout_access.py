@@ -453,3 +453,15 @@ def test_a_drawing_limit_is_placed_at_the_declaration_that_asks_for_it(folders):
     assert pdf._drawing_limit_at('cannot draw: … in a gradient', finder) == \
         'layouts/x/booklet.css:5:6'
     assert pdf._drawing_limit_at('cannot draw: CSS it has not implemented', finder) is None
+
+
+def test_a_recursion_error_without_deep_nesting_is_still_the_layouts(tmp_path, monkeypatch):
+    import weasyprint.document
+
+    def recursing(*args, **kwargs):
+        raise RecursionError('maximum recursion depth exceeded')
+
+    monkeypatch.setattr(weasyprint.document, 'layout_document', recursing)
+    with pytest.raises(RenderError, match=r"^the layout: WeasyPrint .* recursed past Python's "
+                                          r'limit .* nest only 3 deep'):
+        _renderer(tmp_path, '<p>x</p>').render([])
