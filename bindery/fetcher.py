@@ -66,9 +66,6 @@ class ProjectFetcher(URLFetcher):
         return URLFetcherResponse(path.resolve().as_uri(), body,
                                   headers={'Content-Type': mime})
 
-    def _shown_roots(self):
-        return [f'{root.relative_to(self.project)}/' for root in self.roots]
-
 
 #: The picture formats a layout may use (Pillow's names): what print and the
 #: screen take. Pillow knows dozens more, some with a weak signature; a file in

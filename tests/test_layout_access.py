@@ -216,16 +216,6 @@ def test_the_formats_print_takes_pass(form, mime):
     assert sniff(_saved(Image.new('RGB', (4, 4)), form), 'x.bin', 'x') == mime
 
 
-def test_what_a_picture_decodes_to_is_held_to_the_limit_too(monkeypatch):
-    """A header that is within the limit but a decoded picture that is not (a
-    container whose real picture is larger) is refused once decoded."""
-    from bindery import fetcher
-
-    monkeypatch.setattr(fetcher, 'MAX_PIXELS', 100)
-    with pytest.raises(RefusedResource, match='more than 0 million|decodes to'):
-        fetcher._check_image(_png(11, 11), 'x.png')
-
-
 def test_no_font_or_stylesheet_of_the_project_is_taken_for_a_picture():
     """Pillow has formats without a signature (TGA…): every real layout file must
     still be served as what its name says."""
