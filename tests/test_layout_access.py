@@ -359,7 +359,7 @@ def test_an_svg_that_fails_says_why(tmp_path, monkeypatch):
 def limited(monkeypatch):
     """``_build_limited`` with ``build_edition`` replaced, returning the message of
     the failure it reports (or the result)."""
-    monkeypatch.setattr(workers, '_failed', lambda task, message: message)
+    monkeypatch.setattr(workers, '_failed', lambda task, message, *rest: message)
 
     def run(build, seconds=1):
         monkeypatch.setattr(workers, 'build_edition', build)
