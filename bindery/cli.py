@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import __version__, cache, report
-from .editions import remove_leftovers, unbuildable, up_to_date
+from .editions import is_complete, remove_leftovers, unbuildable, up_to_date, write_fault
 from .errors import BookletError, SourceErrors, UsageError
 from .manifest import load_booklets
 
@@ -133,7 +133,8 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     for booklet, country, lang in work:
         key = cache.edition_key(booklet, country, lang)
         stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang)
-        if not force and stamps.is_fresh(key, stamp):
+        if not force and stamps.is_fresh(key, stamp) and is_complete(
+                out, booklet, f'{country}/{lang}'):
             results.append(up_to_date(booklet, country, lang, out))
             continue
         results.append(None)
@@ -147,7 +148,14 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems)
         finally:
             pool.shutdown()  # done already, unless something failed before the build
-    stamps.save()
+    try:
+        stamps.save()
+    except OSError as exc:  # the editions are built; they will be rebuilt next time
+        message = write_fault(exc, Path(out, cache.STAMP_FILE))
+        if message is None:
+            raise
+        problems.append(message.replace('the last good files are kept',
+                                        'the editions built are rebuilt next time'))
     return problems, results
 
 
@@ -235,9 +243,21 @@ def main(argv=None):
                 args.out, 'index.html').is_file():
             from .gallery import write_gallery
 
-            write_gallery(Path(args.out), results)
+            try:
+                write_gallery(Path(args.out), results)
+            except OSError as exc:
+                message = write_fault(exc, Path(args.out, 'index.html'))
+                if message is None:
+                    raise
+                problems.append(message.replace('the last good files are kept',
+                                                'the last gallery is kept'))
         report.print_problems(problems)
         code = report.summary(results, time.perf_counter() - started)
+        if args.debug:
+            for result in results:
+                if result.trace:
+                    report.errors_console.print(f'{result.booklet}/{result.edition}:\n'
+                                                f'{result.trace}', markup=False)
         return report.EXIT_FAILED if problems else code
     except UsageError as exc:
         return report.fail(str(exc), report.EXIT_USAGE)
@@ -248,7 +268,10 @@ def main(argv=None):
         return report.fail(str(exc))
     except KeyboardInterrupt:
         return report.fail('interrupted', 130)
-    except Exception:
+    except Exception as exc:
+        message = write_fault(exc, getattr(exc, 'filename', None) or args.out)
+        if message and not args.debug:
+            return report.fail(message)
         if args.debug:
             raise
         import traceback

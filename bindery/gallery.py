@@ -10,6 +10,10 @@ with its folder, or served by ``render.py serve``.
 Each card shows the edition's cover PNG itself, scaled down by the browser: no
 thumbnail to make, keep in step or remove (a cover is about 75 KB). Under "Press
 kit" it links the kit's files (``editions.PRESSKIT``) and shows its social picture.
+
+An edition whose last build failed keeps the files of its last good build: its
+card shows them greyed, under the errors, marked stale (from the build's results,
+or from the edition's set record when the page is made later).
 """
 
 import json
@@ -22,7 +26,8 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from .editions import PRESSKIT, PRESSKIT_PICTURES
+from .editions import (COMPLETE, OWN_PREFIX, PRESSKIT, PRESSKIT_PICTURES, REPLACING,
+                       STALE, read_record)
 
 #: The files of an edition, in the order the gallery lists them: output name,
 #: file suffix, label.
@@ -57,16 +62,23 @@ class Card:
     report: dict = None           # the preflight JSON, when there is one
     errors: list = field(default_factory=list)      # a failed build's messages
     failed: bool = False          # the build said so, even with no report
+    stale: bool = False           # failed; the files are its last good build's
+    incomplete: bool = False      # a build was stopped while it replaced the files
     cover_size: tuple = None      # in pixels, when the cover PNG can be read
     title: str = ''
 
     @property
     def ok(self):
-        return not self.failed and bool(self.report) and self.report.get('ok') is True
+        return (not self.failed and not self.incomplete and bool(self.report)
+                and self.report.get('ok') is True)
 
     @property
     def state(self):
         """``(css class, label)``: passed, failed (preflight or build), or unchecked."""
+        if self.stale:
+            return 'stale', 'Build failed · last good files kept, stale'
+        if self.incomplete:
+            return 'bad', 'Incomplete: a build was stopped while replacing these files'
         if self.ok:
             return 'ok', 'Preflight passed'
         if self.report:
@@ -117,6 +129,15 @@ def scan(out_dir, results=()):
         card.edition = result.edition
         if not result.ok:
             card.failed, card.errors = True, list(result.errors)
+    for (booklet, stem), card in cards.items():
+        record = read_record(Path(out_dir, booklet, f'{OWN_PREFIX}set-{stem}.json')) or {}
+        state = record.get('state')
+        if state == STALE or (card.failed and state == COMPLETE and card.files):
+            card.stale = bool(card.files)
+            card.failed = True
+            if not card.errors and isinstance(record.get('errors'), list):
+                card.errors = [str(error) for error in record['errors']]
+        card.incomplete = state == REPLACING
     for card in cards.values():
         _read_report(card)
         card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
@@ -292,7 +313,7 @@ def _files_table(out_dir, card):
         rows.append(f'<tr><td><a href="{_href(path, out_dir)}">{escape(label)}</a></td>'
                     f'<td class="size">{escape(size)}</td><td class="mark">{mark}</td></tr>\n')
     if not rows:
-        return '<p class="nofiles">No files: a failed edition leaves none behind.</p>\n'
+        return '<p class="nofiles">No files: this edition has not built yet.</p>\n'
     return '<table class="files">\n' + ''.join(rows) + '</table>\n'
 
 
@@ -402,6 +423,9 @@ code { font: 13px/1.3 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace
 .status.ok { color: var(--ok); background: var(--ok-bg); }
 .status.bad { color: var(--bad); background: var(--bad-bg); }
 .status.unchecked { color: var(--muted); background: var(--paper); }
+.edition.is-stale { border-top-color: var(--bad); }
+.status.stale { color: var(--bad); background: var(--bad-bg); }
+.is-stale .cover img, .is-stale .kit img { filter: grayscale(1); opacity: .45; }
 .edition.is-unchecked { border-top-color: var(--line); }
 .problems { margin: 0 0 12px; padding: 8px 12px 8px 28px; background: var(--bad-bg);
             color: var(--bad); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }

@@ -44,6 +44,7 @@ def summary(results, seconds):
             _size(files['print']) if 'print' in files else '–',
             _size(files['screen']) if 'screen' in files else '–',
             '[dim]up to date[/]' if result.fresh else '[green]ok[/]' if result.ok
+            else '[red]FAILED[/] [yellow]last good kept, stale[/]' if result.stale
             else '[red]FAILED[/]', '–' if result.fresh else f'{result.seconds:.1f} s')
     console.print(table)
     failed = [result for result in results if not result.ok]
@@ -55,7 +56,11 @@ def summary(results, seconds):
     if failed:
         several = len({result.booklet for result in results}) > 1
         names = [f'{r.booklet}/{r.edition}' if several else r.edition for r in failed]
-        line += f'; failed: {", ".join(names)} (no output left for them)'
+        line += f'; failed: {", ".join(names)}'
+        kept = sum(1 for result in failed if result.stale)
+        if kept:
+            line += (f' ({kept} keep the files of their last good build, marked stale, '
+                     'until a build of them succeeds)')
     console.print(line, markup=False)
     return EXIT_FAILED if failed else EXIT_OK
 

@@ -5,8 +5,9 @@
 * ``/``: the gallery (:mod:`bindery.gallery`), with a link to each live preview;
   it reloads itself after every rebuild;
 * ``/preview/<booklet>/<country>-<lang>/``: every page of the edition as a
-  picture, which the page swaps for the new one after each rebuild, or the
-  build's errors instead of the pictures when the last build failed;
+  picture, which the page swaps for the new one after each rebuild; when the
+  last build failed, its errors above the pages of the last good build, greyed
+  (stale), or the errors alone when there was none;
 * ``/status`` and ``/status/<booklet>/<country>-<lang>``: small JSON documents
   (``version``, ``ok``, ``errors``, ``building``, ``images``, ``sizes``) the
   pages poll;
@@ -66,6 +67,7 @@ class EditionState:
     errors: list = field(default_factory=list)
     pages: int = 0
     building: bool = False
+    stale: bool = False  # failed; the pictures are of the last good build
     sizes: list = field(default_factory=list)  # [width, height] of each picture, in pixels
 
     @property
@@ -77,8 +79,9 @@ class EditionState:
         images = [f'{folder}/page-{n}.png?v={self.version}' for n in range(1, self.pages + 1)]
         return {'booklet': self.booklet, 'edition': self.edition, 'version': self.version,
                 'ok': self.ok, 'errors': self.errors, 'pages': self.pages,
-                'building': self.building, 'images': images if self.ok else [],
-                'sizes': [list(size) for size in self.sizes] if self.ok else []}
+                'building': self.building, 'stale': self.stale,
+                'images': images if self.ok or self.stale else [],
+                'sizes': [list(size) for size in self.sizes] if self.ok or self.stale else []}
 
 
 class Previews:
@@ -153,9 +156,9 @@ class Previews:
                 if key in built:
                     state.version = version
                 elif state.building and failure:
-                    state.ok, state.errors, state.pages, state.sizes = False, [failure], 0, []
+                    state.ok, state.errors = False, [failure]
+                    state.stale = bool(state.sizes)  # the pictures of the last good build
                     state.version = version
-                    _remove_pictures(self._picture_folder(state))
                 elif state.building and targets == self.targets:
                     # A full build that no longer makes it: gone from the booklets.
                     del self.editions[key]
@@ -182,27 +185,33 @@ class Previews:
             return list(self.build(self.targets))
 
     def _update(self, result):
-        """Record one edition's result; draw its pages or remove stale ones."""
+        """Record one edition's result; draw its pages, or keep those of its last
+        good build (stale) when it failed."""
         state = EditionState(result.booklet, result.edition)
+        key = (state.booklet, state.stem)
         folder = self._picture_folder(state)
         errors = [str(error) for error in result.errors]
-        sizes = []
-        if result.ok:
+        with self.lock:
+            previous = self.editions.get(key)
+            sizes = list(previous.sizes) if previous and (previous.ok or previous.stale) else []
+        drawn = False
+        if result.ok or (getattr(result, 'stale', False) and not sizes):
             source = result.files.get('screen') or result.files.get('print')
             try:
                 if not source:
                     raise ValueError('the booklet makes neither a screen nor a print PDF')
-                sizes = draw_pages(source, folder)
+                sizes, drawn = draw_pages(source, folder), True
             except Exception as exc:
                 errors.append(f'{result.edition}: no preview: {exc}')
         ok = bool(result.ok) and not errors
-        if not ok:
+        stale = not ok and bool(sizes) and not (result.ok and not drawn)
+        if not ok and not stale:
             _remove_pictures(folder)
             sizes = []
         with self.lock:
-            key = (state.booklet, state.stem)
             state = self.editions.setdefault(key, state)
-            state.ok, state.errors, state.pages, state.sizes = ok, errors, len(sizes), sizes
+            state.ok, state.errors, state.stale = ok, errors, stale
+            state.pages, state.sizes = len(sizes), sizes
             self.results[key] = result
         return state
 
@@ -519,13 +528,16 @@ def preview_page(status):
                      for n, src in enumerate(status['images'], 1))
     errors = ''.join(f'<li>{escape(error)}</li>\n' for error in status['errors'])
     failed = not status['ok'] and not status['building']
+    stale = bool(status.get('stale'))
     state = ('building…' if status['building'] else
-             f'build {status["version"]} · {status["pages"]} pages' if status['ok'] else 'failed')
+             f'build {status["version"]} · {status["pages"]} pages' if status['ok'] else
+             'failed · showing the last good build' if stale else 'failed')
     return _PREVIEW.format(
         edition=edition, booklet=escape(status['booklet']), state=escape(state),
         errors_hidden='' if failed else ' hidden', errors=errors,
         version=status['version'], images=images,
-        pages_hidden='' if status['ok'] else ' hidden',
+        pages_hidden='' if status['ok'] or stale else ' hidden',
+        pages_class=' class="stale"' if stale and not status['ok'] else '',
         status_url=escape(f'/status/{quote(status["booklet"])}/'
                           f'{quote(status["edition"].replace("/", "-"))}'),
         initial=_json_for_script(status))
@@ -570,16 +582,18 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
           gap: 24px; padding: 24px; }}
 #pages img {{ width: 420px; height: auto; background: #fff;
              box-shadow: 0 2px 10px rgba(0, 0, 0, .35); }}
+#pages.stale img {{ filter: grayscale(1); opacity: .45; }}
 [hidden] {{ display: none !important; }}
 </style>
 </head>
 <body>
 <header><a href="/">← Gallery</a><h1>{edition} <small>{booklet}</small></h1>
 <span id="state">{state}</span></header>
-<section id="errors"{errors_hidden}><h2>The last build failed</h2>
+<section id="errors"{errors_hidden}><h2>The last build failed: the pages shown, if any,
+are those of the last good build (stale)</h2>
 <ul>
 {errors}</ul></section>
-<main id="pages" data-version="{version}"{pages_hidden}>
+<main id="pages" data-version="{version}"{pages_class}{pages_hidden}>
 {images}</main>
 <script>
 (function () {{
@@ -589,7 +603,8 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
   function show(s) {{
     state.className = s.building ? 'building' : (s.ok ? '' : 'failed');
     state.textContent = s.building ? 'building…' :
-      (s.ok ? 'build ' + s.version + ' · ' + s.pages + ' pages' : 'failed');
+      (s.ok ? 'build ' + s.version + ' · ' + s.pages + ' pages' :
+       s.stale ? 'failed · showing the last good build' : 'failed');
     if (s.version === shown.version && pages.dataset.version == s.version) return;
     var list = errors.querySelector('ul');
     list.textContent = '';
@@ -597,7 +612,8 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
       var li = document.createElement('li'); li.textContent = e; list.appendChild(li);
     }});
     errors.hidden = s.ok || (s.building && !s.errors.length);
-    if (!s.ok) {{ pages.textContent = ''; pages.hidden = true; }}
+    pages.className = !s.ok && s.stale ? 'stale' : '';
+    if (!s.ok && !s.stale) {{ pages.textContent = ''; pages.hidden = true; }}
     else {{
       s.images.forEach(function (src, i) {{
         var img = pages.children[i];
