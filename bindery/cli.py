@@ -205,7 +205,7 @@ def _serve(root, args):
 
 def main(argv=None):
     """Run the command line; return the exit code."""
-    args = parser().parse_args(argv)
+    args = parser().parse_intermixed_args(argv)  # options before or after targets
     root = Path.cwd()
     if args.command not in COMMANDS:  # a bare target: `render.py kyrgyzstan/ky`
         args.targets.insert(0, args.command)
