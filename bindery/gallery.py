@@ -268,7 +268,7 @@ def _card(out_dir, card, preview):
 
 def _checks_summary(card):
     findings = _findings(card.report)
-    if not findings:
+    if not findings or card.stale:  # the checks were of the last good build's files
         return ''
     failed = sum(not finding.get('ok') for _, finding in findings)
     return (f' · {len(findings)} checks' if not failed

@@ -44,7 +44,7 @@ def summary(results, seconds):
             _size(files['print']) if 'print' in files else '–',
             _size(files['screen']) if 'screen' in files else '–',
             '[dim]up to date[/]' if result.fresh else '[green]ok[/]' if result.ok
-            else '[red]FAILED[/] [yellow]last good kept, stale[/]' if result.stale
+            else '[red]FAILED[/] [yellow]stale kept[/]' if result.stale
             else '[red]FAILED[/]', '–' if result.fresh else f'{result.seconds:.1f} s')
     console.print(table)
     failed = [result for result in results if not result.ok]
