@@ -260,3 +260,22 @@ def test_serve_survives_50_saves_in_5_seconds_and_shows_the_last(project, tmp_pa
             os.killpg(server.pid, signal.SIGKILL)
             log = server.communicate()[0]
     assert 'Traceback' not in log, log
+
+
+# A bug in a worker --------------------------------------------------------------
+
+def test_a_bug_in_a_worker_fails_its_edition_and_debug_shows_where(project, tmp_path):
+    """A bug planted in the project's copy of bindery: the edition fails with a
+    line saying it is a bug, no traceback; ``--debug`` prints the worker's."""
+    project.replace('bindery/previews.py', '    """Render page 1 of ``pdf_path``',
+                    '    raise RuntimeError("planted bug")\n    """Render page 1 of ``pdf_path``')
+    out = tmp_path / 'out'
+    plain = render(project, '--out', out, 'kazakhstan/kk')
+    assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert 'Traceback' not in plain.stdout + plain.stderr
+    assert any(line.startswith('kazakhstan/kk: internal error (RuntimeError: planted bug)')
+               and '--debug' in line for line in plain.stderr.splitlines()), plain.stderr
+    debug = render(project, '--out', out, '--debug', 'kazakhstan/kk')
+    assert debug.returncode == 1
+    assert 'Traceback (most recent call last)' in debug.stderr, debug.stderr
+    assert 'previews.py' in debug.stderr and 'planted bug' in debug.stderr
