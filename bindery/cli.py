@@ -200,7 +200,45 @@ def _serve(root, args):
                 result.errors = problems + result.errors
         return results
 
-    return serve(root, Path(args.out), args.port, build, args.targets)
+    from .workers import PreviewWorker
+
+    worker = PreviewWorker()
+
+    def preview(targets):
+        yield from run_preview(root, args.out, list(targets), worker, args.time_limit)
+
+    try:
+        return serve(root, Path(args.out), args.port, build, args.targets, preview=preview)
+    finally:
+        worker.close(kill=True)
+
+
+def run_preview(root, out, targets, worker, time_limit=TIME_LIMIT):
+    """Lay out each selected edition once and draw its pages into the folder
+    ``serve`` shows (``<out>/<booklet>/preview/<country>-<lang>/``), in
+    ``worker`` (a :class:`workers.PreviewWorker`); yield ``(booklet, edition,
+    sizes, errors)`` as each is drawn. Editions whose layout does not load are
+    left to the build, which says why."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .pipeline import preview_edition
+    from .serve import PREVIEW_FOLDER
+
+    work, _ = _select(root, targets)
+    layouts, _ = _load_layouts(root, {booklet.layout for booklet, _, _ in work})
+    stamps = cache.Stamps(out)
+    for booklet, country, lang in work:
+        if booklet.layout not in layouts:
+            continue
+        edition = f'{country}/{lang}'
+        scales, _ = stamps.copyfit(cache.edition_key(booklet, country, lang), None)
+        folder = Path(out, booklet.name, PREVIEW_FOLDER, f'{country}-{lang}')
+        try:
+            sizes, errors = worker.run(preview_edition, root, booklet, layouts[booklet.layout],
+                                       country, lang, folder, scales, seconds=time_limit)
+        except (TimeoutError, BrokenProcessPool) as exc:
+            sizes, errors = [], [f'{edition}: the preview {exc or "worker died"}']
+        yield booklet.name, edition, sizes, errors
 
 
 def main(argv=None):

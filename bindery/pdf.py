@@ -102,9 +102,12 @@ def _refuse_attachments(document):
                           'attachments are not allowed; remove rel="attachment"')
 
 
-#: The font configuration and parsed stylesheets of the last layout and fonts a
-#: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``.
+#: The font configurations and parsed stylesheets of the last layouts and fonts a
+#: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``,
+#: the most recent last; at most :data:`KEEP_FONTS` (a preview worker of ``serve``
+#: goes from product to product for one edit).
 _FONTS = {}
+KEEP_FONTS = 4
 
 
 def forget_fonts():
@@ -132,10 +135,11 @@ class Renderer:
 
         self.html, self.base_url, self.fetcher = html, base_url, fetcher
         key = (base_url, font_css)
-        if key not in _FONTS:
-            _FONTS.clear()  # another layout: its fonts are not this one's
-            _FONTS[key] = FontConfiguration(), {}
-        self.font_config, self._sheets = _FONTS[key]
+        kept = _FONTS.pop(key, None) or (FontConfiguration(), {})
+        while len(_FONTS) >= KEEP_FONTS:
+            del _FONTS[next(iter(_FONTS))]  # the least recently used
+        _FONTS[key] = kept
+        self.font_config, self._sheets = kept
 
     def _sheet(self, text):
         import weasyprint

@@ -301,6 +301,41 @@ def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, tr
     return result
 
 
+def preview_edition(root, booklet, layout, country, lang, folder, scales=None):
+    """Lay ``edition`` out once, as its screen PDF shows it, and draw its pages as
+    PNGs in ``folder``: what ``serve`` shows while the outputs are still being
+    made. Returns ``(sizes, errors)``: each picture's size in pixels, and the
+    problems that kept it from being drawn (content errors, a layout error).
+
+    One layout, at the copyfit ``scales`` of the last build (no search) and
+    without printer's marks, finishing or preflight: the build that follows
+    makes the outputs and redraws the pages from the screen PDF.
+    """
+    from . import pdf, previews
+    from .fetcher import ProjectFetcher
+
+    name = f'{country}/{lang}'
+    try:
+        edition, context = check_edition(root, booklet, layout, country, lang)
+        context = dict(context, created=build_date(root),
+                       stylesheets=layout.spec['stylesheets'])
+        html = render_html(layout, context)
+        font_css = fonts.font_face_css(layout, root)
+        renderer = pdf.Renderer(html, layout.folder.resolve().as_uri() + '/',
+                                ProjectFetcher([layout.folder, Path(root, 'fonts')], root),
+                                font_css)
+        document, _ = renderer.render([font_css, layout.colors_css('rgb'),
+                                       pdf.page_css(booklet, bleed=False),
+                                       copyfit.css(scales or {})])
+        if layout.spec['justify_max_mm']:
+            pdf.justify(document, layout.spec['justify_max_mm'])  # moves boxes, or not
+        return previews.draw_pages(document.write_pdf(), folder), []
+    except SourceErrors as exc:
+        return [], [str(error) for error in exc.errors]
+    except BookletError as exc:
+        return [], [f'{name}: {exc}']
+
+
 def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
             record):
     # The rendering stages import WeasyPrint, pikepdf and PDFium: imported here so

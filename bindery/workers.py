@@ -150,3 +150,36 @@ def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT, pool=None):
             pending = [index for index in pending if index not in results]
         pool = None
     return [results[index] for index in range(len(tasks))]
+
+
+class PreviewWorker:
+    """One worker process kept for ``serve``'s previews: WeasyPrint imported and
+    the fonts loaded once, so that a preview costs one layout. Under the same
+    time and memory limits as the build's workers; a worker stopped by them is
+    replaced for the next preview."""
+
+    def __init__(self, memory=MEMORY_LIMIT):
+        self.memory, self.pool = memory, None
+
+    def run(self, function, *args, seconds):
+        """``function(*args)`` in the worker; raises :class:`TimeoutError` (the
+        worker is killed) or :class:`BrokenProcessPool` (it died)."""
+        if self.pool is None:
+            self.pool = _pool(1, self.memory)
+        future = self.pool.submit(function, *args)
+        try:
+            return future.result(timeout=seconds)
+        except FutureTimeout:
+            self.close(kill=True)
+            raise TimeoutError(f'took longer than {seconds} s and was stopped') from None
+        except BrokenProcessPool:
+            self.close(kill=True)
+            raise
+
+    def close(self, kill=False):
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            if kill:
+                for process in list(pool._processes.values()):
+                    process.kill()
+            pool.shutdown(wait=not kill, cancel_futures=True)

@@ -319,3 +319,49 @@ def test_preview_refreshes_in_chromium_after_a_content_change(project, tmp_path)
         assert (pictures / 'page-1.png').is_file()
         assert page.exceptions == []
         assert page.failed_requests == []
+
+
+def test_preview_first_then_the_outputs_and_status_json(stub_root, tmp_path):
+    """With a ``preview``, a change shows the new pages (phase ``preview``) while
+    the build still runs, then the build's verdict (phase ``done``); /status.json
+    gives every edition's state and times."""
+    from previews_stub import held_build_and_preview
+
+    out = tmp_path / 'out'
+    build, preview, release = held_build_and_preview(out, StubBuild)
+    with serving_with_preview(stub_root, out, build, preview) as url:
+        release.set()  # the first build may finish
+        first = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'done')
+        release.clear()  # the next build waits until the test has seen its preview
+        written = time.time()
+        (stub_root / 'data/kazakhstan/kk.yaml').write_text('# v2\n')
+        shown = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'preview'
+                            and s['version'] > first['version'])
+        assert shown['building'] and shown['ok'] and len(shown['images']) == 3
+        assert shown['changed_at'] >= written - 1 and shown['preview_at'] >= shown['changed_at']
+        code, kind, body = fetch(f'{url}status.json')
+        data = json.loads(body)
+        assert code == 200 and kind == 'application/json' and data['building']
+        states = {(s['booklet'], s['edition']): s for s in data['editions']}
+        assert states[(BOOKLET, 'kazakhstan/kk')]['phase'] == 'preview'
+        assert states[(BOOKLET, 'kyrgyzstan/ky')]['phase'] == 'done'  # not touched
+        code, _, body = fetch(f'{url}preview/{BOOKLET}/kazakhstan-kk/')
+        assert 'preview · making the files' in body.decode()
+        release.set()
+        done = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'done'
+                           and s['version'] > shown['version'])
+        assert done['ok'] and not done['building'] and done['built_at'] >= done['preview_at']
+        assert len(done['images']) == 2  # the build's own pages, drawn from its PDF
+
+
+@contextmanager
+def serving_with_preview(root, out, build, preview):
+    ready, stop = queue.Queue(), threading.Event()
+    thread = threading.Thread(target=serve, args=(root, out), daemon=True, kwargs=dict(
+        port=0, build=build, ready=ready.put, stop=stop, preview=preview))
+    thread.start()
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        stop.set()
+        thread.join(timeout=20)
