@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 from fontTools.ttLib import TTFont
 
-from . import textcheck, uaread
+from . import inkbounds, textcheck, uaread
 
 MM = Decimal('72') / Decimal('25.4')
 TOLERANCE_MM = Decimal('0.1')
@@ -527,6 +527,44 @@ def check_text(extraction, blocks):
                                 f'extract from the PDF ({extraction.name})')]
 
 
+def check_ink_bounds(path, blocks, layout_name):
+    """Every glyph paints inside its page's TrimBox, and no text paints over
+    another (one of them a block of ``blocks``): read from each glyph's tight
+    box, as PDFium finds it in the PDF at ``path`` (see :mod:`inkbounds`).
+    One finding per text and page."""
+    strays, count = inkbounds.read(path, blocks)
+    grouped = {}  # (page, text) -> its strays
+    for stray in strays:
+        grouped.setdefault((stray.page, stray.owner), []).append(stray)
+    problems = []
+    for (page, owner), found in grouped.items():
+        places = [f'{stray.reach_mm:.1f} mm {stray.side} the trim' for stray in found
+                  if stray.over is None]
+        places += [f'over {stray.over}' for stray in found if stray.over is not None]
+        glyphs = sum(stray.count for stray in found)
+        marks = sum(stray.marks for stray in found)
+        what = f'{glyphs} glyph{"s" if glyphs > 1 else ""}'
+        if marks:
+            what += (', all' if marks == glyphs else f', {marks} of them') + (
+                ' combining marks stacked on a letter: write the text without the pile '
+                'of accents')
+        elif found[0].content:
+            what += (': the text draws outside its line (an unusual character?) or '
+                     f'layouts/{layout_name} puts it there; give it room on the page')
+        elif places[0].startswith('over'):
+            what += f': layouts/{layout_name} puts it there; give each text room'
+        else:
+            what += f': layouts/{layout_name} puts it there; move it inside the page'
+        problems.append(Finding('ink-bounds', False, f'{owner} paints '
+                                f'{_and(places)} ({what})', page))
+    return problems or [Finding('ink-bounds', True, f'all {count} glyphs paint inside '
+                                'the trim, no text over another')]
+
+
+def _and(items):
+    return items[0] if len(items) == 1 else ', '.join(items[:-1]) + ' and ' + items[-1]
+
+
 def check_pdfx(pdf):
     """PDF/X-4: a CMYK output intent with its profile, the XMP version key, /Trapped."""
     problems = []
@@ -829,6 +867,7 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
             findings += check_marks(readings)
             findings += check_ink(path, readings)
         findings += check_text(extraction, blocks)
+        findings += check_ink_bounds(path, blocks, layout.name)
     return findings
 
 

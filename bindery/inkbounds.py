@@ -1,0 +1,226 @@
+"""Find where the glyphs of a finished PDF paint: outside their page's trim, or over another text."""
+
+# PDFium reads each glyph's tight box (FPDFText_GetCharBox: the outline's
+# bounds where it is drawn, marks stacked by the font included), so what is
+# measured here is what paints, not the line box the layout reserved for it.
+# A glyph belongs to a text by the words around it: the words PDFium copies
+# out of the page, matched in order against the source text's blocks (as the
+# preflight's text check matches them). What no block holds (a running head, a
+# folio, the layout's own words) is the layout's, named by its line.
+
+import ctypes
+import unicodedata
+from dataclasses import dataclass
+
+from . import textcheck
+
+MM = 72 / 25.4
+#: How far a glyph may reach past the trim, or into another text's glyph, in mm
+#: before it counts: below what any printing or trimming can show.
+TOLERANCE_MM = 0.1
+#: The side of a cell of the grid glyphs are sorted into to find overlaps, in pt.
+_CELL = 12.0
+
+
+@dataclass
+class Stray:
+    """Glyphs of one text on one page that paint where they must not."""
+
+    page: int
+    owner: str  # the block's label (``facts[3].text``) or ``text 'ФОНДУ'`` (the layout's)
+    content: bool  # whether the text is a block of the source (else the layout's)
+    side: str | None = None  # 'above', 'below', 'left of', 'right of' the trim
+    reach_mm: float = 0.0  # how far past the trim the farthest glyph paints
+    count: int = 0  # how many glyphs paint there
+    marks: int = 0  # how many of them are combining marks (stacked on a letter)
+    over: str | None = None  # the other text it paints over (for an overlap)
+
+
+@dataclass(slots=True)
+class _Glyph:
+    box: tuple  # left, bottom, right, top in pt
+    mark: bool  # a combining mark
+    owner: object  # a block index, or ('layout', line text)
+
+
+def read(path, blocks):
+    """The :class:`Stray` list of the PDF at ``path``: each text (a block of
+    ``blocks``, ``(label, text)`` pairs, or a line of the layout's own) with
+    glyphs outside its page's TrimBox on a page, and each text with glyphs
+    painting over another text's; plus the number of glyphs read."""
+    import pypdfium2
+    import pypdfium2.raw as raw
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        pages = []  # (trim, [(code point, box or None)])
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            chars = []
+            # Four ctypes doubles, reused for every glyph: the cost is the calls.
+            left, bottom, right, top = (ctypes.c_double() for _ in range(4))
+            for char in range(raw.FPDFText_CountChars(textpage)):
+                code = raw.FPDFText_GetUnicode(textpage, char)
+                if raw.FPDFText_IsGenerated(textpage, char) == 1:
+                    chars.append((code, None))  # a line break PDFium put in
+                    continue
+                raw.FPDFText_GetCharBox(textpage, char, left, right, bottom, top)
+                chars.append((code, (left.value, bottom.value, right.value, top.value)))
+            pages.append((page.get_trimbox(), chars))
+            textpage.close()
+            page.close()
+    finally:
+        document.close()
+    return find_strays(pages, blocks)
+
+
+def find_strays(pages, blocks):
+    """:func:`read` on pages already read: ``pages`` a list of ``(trim box,
+    [(code point, box or None), …])``, boxes ``(left, bottom, right, top)`` in pt."""
+    (glyphs, texts), count = _owned(pages, blocks), 0
+    strays = []
+    for number, ((trim, _), page_glyphs, text) in enumerate(zip(pages, glyphs, texts), 1):
+        count += len(page_glyphs)
+        name = lambda owner, text=text: _name(owner, blocks, text)  # noqa: E731
+        strays += _outside(number, trim, page_glyphs, name)
+        strays += _overlaps(number, trim, page_glyphs, name)
+    return strays, count
+
+
+def _owned(pages, blocks):
+    """Per page, a :class:`_Glyph` for each glyph that paints (a box with area)."""
+    texts, starts = [], []
+    offset = 0
+    for _, chars in pages:
+        text = ''.join(chr(code) if 0 < code < 0x110000 else '\ufffd' for code, _ in chars)
+        starts.append(offset)
+        texts.append(text)
+        offset += len(text) + 1
+    whole = '\n'.join(texts)
+    spans = textcheck.word_spans(whole)
+    words = [word for _, _, word in spans]
+    owner_of_word = {}
+    for index, (_, text) in enumerate(blocks):
+        wanted = textcheck.words(text)
+        # Where it is first found, a running head or folio may come between
+        # two of its words; printed again (a title over a page, a running
+        # head), it is found whole.
+        found = textcheck.locate_block(words, wanted)
+        while found:
+            for position in found:
+                owner_of_word.setdefault(position, index)
+            found = textcheck.locate_block(words, wanted, found[0] + 1, max_gap=0)
+    found = []
+    span_index = 0
+    for (_, chars), start in zip(pages, starts):
+        page_glyphs = []
+        owner, line = None, 0  # line: where the current line starts on the page
+        for position, (code, box) in enumerate(chars):
+            at = start + position
+            while span_index < len(spans) and spans[span_index][1] <= at:
+                span_index += 1
+            if span_index < len(spans) and spans[span_index][0] <= at:
+                # The layout's words are told apart by the line they are on.
+                owner = owner_of_word.get(span_index, ('layout', line))
+            elif code in (10, 13):
+                line = position + 1
+            # Other characters (marks, punctuation) go with the word before them on
+            # the page, across PDFium's line breaks: a combining mark belongs to
+            # the letter it sits on, however far up the font stacks it.
+            if box is None:
+                continue
+            left, bottom, right, top = box
+            if right - left <= 0 and top - bottom <= 0:
+                continue  # a space: no ink
+            mark = 0 < code < 0x110000 and unicodedata.category(chr(code))[0] == 'M'
+            page_glyphs.append(_Glyph(box, mark, owner if owner is not None
+                                      else ('layout', line)))
+        found.append(page_glyphs)
+    return found, texts
+
+
+def _line(text, position, limit=30):
+    """The line of ``text`` (a page's) from ``position``, shortened for a message."""
+    ends = [end for end in (text.find('\r', position), text.find('\n', position)) if end >= 0]
+    line = ' '.join(''.join(char for char in text[position:min(ends, default=len(text))]
+                            if unicodedata.category(char)[0] != 'M').split())
+    return line if len(line) <= limit else line[:limit - 1] + '…'
+
+
+def _name(owner, blocks, text):
+    """The name of a text in a message, and whether it is a block of the source."""
+    if isinstance(owner, int):
+        return blocks[owner][0], True
+    return f"the layout's text {_line(text, owner[1])!r}", False
+
+
+def _outside(number, trim, glyphs, name_of):
+    """Each text's glyphs that reach past the trim ``trim`` on page ``number``."""
+    slack = TOLERANCE_MM * MM
+    x0, y0, x1, y1 = trim[0] - slack, trim[1] - slack, trim[2] + slack, trim[3] + slack
+    worst = {}  # owner -> [reach, side, glyphs, combining marks]
+    for glyph in glyphs:
+        left, bottom, right, top = glyph.box
+        if left >= x0 and bottom >= y0 and right <= x1 and top <= y1:
+            continue
+        reach = max((top - trim[3], 'above'), (trim[1] - bottom, 'below'),
+                    (trim[0] - left, 'left of'), (right - trim[2], 'right of'))
+        entry = worst.setdefault(glyph.owner, [0.0, None, 0, 0])
+        if reach[0] > entry[0]:
+            entry[0], entry[1] = reach
+        entry[2] += 1
+        entry[3] += glyph.mark
+    strays = []
+    for owner, (reach, side, count, marks) in worst.items():
+        name, content = name_of(owner)
+        strays.append(Stray(number, name, content, side, reach / MM, count, marks))
+    return strays
+
+
+def _overlaps(number, trim, glyphs, name_of):
+    """Each pair of texts on page ``number``, one of them the source's, with
+    glyphs of one painting over glyphs of the other by more than the tolerance
+    both ways. The one drawn later paints over: it is named first (the source's
+    text, where the other is the layout's: the layout's stays where it was put)."""
+    slack = TOLERANCE_MM * MM
+    # Glyphs are sorted into the cells of a grid over the page (and a little
+    # beyond), by text: only glyphs of two texts in one cell can meet. Far off
+    # the page they go into the cells of its edge, so a huge glyph costs no
+    # more than the page.
+    reach = 4 * _CELL
+    low_x, high_x = int((trim[0] - reach) // _CELL), int((trim[2] + reach) // _CELL)
+    low_y, high_y = int((trim[1] - reach) // _CELL), int((trim[3] + reach) // _CELL)
+    cells, pairs = {}, {}  # cells: (column, row) -> {text: [glyph]}; pairs: (over, under) -> [glyphs, marks]
+    for glyph in glyphs:
+        left, bottom, right, top = glyph.box
+        owner, content = glyph.owner, isinstance(glyph.owner, int)
+        met = set()
+        for column in range(min(max(int(left // _CELL), low_x), high_x),
+                            min(max(int(right // _CELL), low_x), high_x) + 1):
+            for row in range(min(max(int(bottom // _CELL), low_y), high_y),
+                             min(max(int(top // _CELL), low_y), high_y) + 1):
+                here = cells.setdefault((column, row), {})
+                for other_owner, others in here.items():
+                    if other_owner == owner or other_owner in met or not (
+                            content or isinstance(other_owner, int)):
+                        continue  # the layout's texts over each other are its design
+                    for other in others:
+                        a = other.box
+                        if (min(a[2], right) - max(a[0], left) > slack
+                                and min(a[3], top) - max(a[1], bottom) > slack):
+                            met.add(other_owner)
+                            over, under = glyph, other
+                            if not content and isinstance(other_owner, int):
+                                over, under = other, glyph
+                            entry = pairs.setdefault((over.owner, under.owner), [0, 0])
+                            entry[0] += 1
+                            entry[1] += over.mark
+                            break
+                here.setdefault(owner, []).append(glyph)
+    strays = []
+    for (over, under), (count, marks) in pairs.items():
+        name, content = name_of(over)
+        strays.append(Stray(number, name, content, count=count, marks=marks,
+                            over=name_of(under)[0]))
+    return strays

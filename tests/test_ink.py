@@ -1,0 +1,152 @@
+"""Where ink lands: every glyph inside its page's trim, no text painting over another.
+
+Small pages are laid out with WeasyPrint and read back by the preflight's
+ink-bounds check, which measures each glyph's tight box as PDFium finds it in
+the PDF, not the line box the layout gave it: a letter carrying a pile of
+combining accents has an ordinary line box and paints far above it.
+"""
+
+import time
+
+import pikepdf
+import pypdfium2
+import pytest
+
+from bindery import preflight, textcheck
+from conftest import ROOT
+
+#: Noto Serif stacks mark on mark (its mkmk feature), as the booklets' body text
+#: does; Inter draws a pile of acutes on one spot, where it paints no further.
+SERIF = (ROOT / 'fonts' / 'noto-serif' / 'NotoSerif-Regular.ttf').as_uri()
+ACUTE = '\u0301'
+BLOCKS = [('first.text', 'The first block of the page, a sentence or two of plain words.'),
+          ('second.text', 'a' + ACUTE * 300 + ' second block.')]
+
+
+def page_pdf(path, second, extra=''):
+    """A 100 × 80 mm page (bleed 3 mm, TrimBox the page) with two paragraphs in
+    Noto Serif: BLOCKS' first, then ``second``; ``extra`` HTML after them."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    html = f'''<style>
+      @font-face {{ font-family: T; src: url({SERIF}); }}
+      @page {{ size: 100mm 80mm; margin: 12mm; bleed: 3mm; }}
+      body {{ font: 10pt/1.3 T; margin: 0; }}
+      p {{ margin: 0 0 2mm; }}
+    </style>
+    <p>{BLOCKS[0][1]}</p><p>{second}</p>{extra}'''
+    fonts = FontConfiguration()  # without it, @font-face is ignored
+    weasyprint.HTML(string=html).write_pdf(path, font_config=fonts)
+    return path
+
+
+def ink(path, blocks=BLOCKS):
+    return preflight.check_ink_bounds(path, blocks, 'test')
+
+
+def test_plain_text_passes(tmp_path):
+    path = page_pdf(tmp_path / 'plain.pdf', 'A second block.')
+    [finding] = ink(path, [BLOCKS[0], ('second.text', 'A second block.')])
+    assert finding.ok and finding.check == 'ink-bounds', finding
+    assert 'inside the trim' in finding.message
+
+
+def test_a_pile_of_combining_marks_paints_past_the_trim(tmp_path):
+    """300 acutes on one letter: the line box is a line's, the ink is not."""
+    path = page_pdf(tmp_path / 'marks.pdf', BLOCKS[1][1])
+    with pikepdf.open(path) as pdf:  # the page's own line boxes are fine: one page
+        assert len(pdf.pages) == 1
+    findings = ink(path)
+    assert [f.ok for f in findings] == [False], findings
+    [finding] = findings
+    assert finding.page == 1
+    assert finding.message.startswith('second.text paints '), finding.message
+    reach = float(finding.message.split(' paints ')[1].split(' mm ')[0])
+    assert reach > 20, finding.message  # far past the 3 mm bleed, not a hair
+    assert 'above the trim' in finding.message
+    assert 'over first.text' in finding.message  # on its way up
+    assert 'combining marks stacked on a letter' in finding.message
+    assert 'write the text without' in finding.message
+
+
+def test_a_few_marks_paint_over_the_block_above(tmp_path):
+    """Twelve acutes stay on the page but paint over the paragraph above."""
+    text = 'a' + ACUTE * 12 + ' second block.'
+    path = page_pdf(tmp_path / 'few.pdf', text)
+    [finding] = ink(path, [BLOCKS[0], ('second.text', text)])
+    assert not finding.ok
+    assert finding.message.startswith('second.text paints over first.text ('), finding
+    assert 'the trim' not in finding.message
+
+
+def test_the_layouts_text_off_the_page_is_named_by_its_line(tmp_path):
+    """Every text is checked, not only the source's: a folio the CSS pushes off
+    the page is the layout's to fix."""
+    path = page_pdf(tmp_path / 'folio.pdf', 'A second block.',
+                    '<div style="position: absolute; left: -30mm; top: 5mm">Folio 7</div>')
+    [finding] = ink(path, [BLOCKS[0], ('second.text', 'A second block.')])
+    assert not finding.ok
+    assert finding.message.startswith("the layout's text 'Folio 7' paints "), finding
+    assert 'left of the trim' in finding.message
+    assert 'layouts/test puts it there' in finding.message
+
+
+def test_the_trim_is_the_trimbox_not_the_bleed(tmp_path):
+    """Text in the bleed, outside the TrimBox, is outside the page once trimmed."""
+    path = page_pdf(tmp_path / 'bleed.pdf', 'A second block.',
+                    '<div style="position: absolute; left: -13.5mm; top: 5mm">Edge</div>')
+    with pikepdf.open(path) as pdf:
+        trim = [float(value) for value in pdf.pages[0].obj.TrimBox]
+        media = [float(value) for value in pdf.pages[0].mediabox]
+        assert media[0] < trim[0]  # the text lies inside the MediaBox
+    [finding] = ink(path, [BLOCKS[0], ('second.text', 'A second block.')])
+    assert not finding.ok and "'Edge' paints" in finding.message, finding
+
+
+def test_glyph_boxes_are_pdfiums_tight_boxes(tmp_path):
+    """The check's idea of where a mark paints is PDFium's: the highest glyph of
+    the pile reaches as far above the trim as the finding says."""
+    path = page_pdf(tmp_path / 'marks.pdf', BLOCKS[1][1])
+    document = pypdfium2.PdfDocument(str(path))
+    page = document[0]
+    textpage = page.get_textpage()
+    top = max(textpage.get_charbox(index)[3] for index in range(textpage.count_chars()))
+    trim_top = page.get_trimbox()[3]
+    textpage.close()
+    page.close()
+    document.close()
+    [finding] = ink(path)
+    reach = float(finding.message.split(' paints ')[1].split(' mm ')[0])
+    assert reach == pytest.approx((top - trim_top) * 25.4 / 72, abs=0.06)
+
+
+@pytest.mark.parametrize('text', [
+    'Сорос-Қазақстан қоры 1995-жылы', 'İstanbul and ﬁne words', 'a\u0301\u0301b c',
+    'line-\nbreak and hy\u00adphen\u2010ated', 'x - y -- z', '', '... ;',
+])
+def test_word_spans_are_the_words(text):
+    """Glyphs are given to blocks by the words around them: the spans must be
+    exactly the words the text check compares."""
+    spans = textcheck.word_spans(text)
+    assert [word for _, _, word in spans] == textcheck.words(text)
+    for start, end, _ in spans:
+        assert text[start:end].strip() == text[start:end]
+
+
+def test_locate_block_gives_the_positions_find_block_found():
+    haystack = textcheck.words('head one two three foot four five six one two')
+    block = textcheck.words('one two three four')
+    positions = textcheck.locate_block(haystack, block)
+    assert [haystack[at] for at in positions] == block
+    assert positions == [1, 2, 3, 5]
+    assert textcheck.locate_block(haystack, ['nine']) == []
+
+
+def test_the_check_is_cheap(tmp_path):
+    """Tens of milliseconds for a page, not a second layout."""
+    path = page_pdf(tmp_path / 'marks.pdf', BLOCKS[1][1])
+    ink(path)  # PDFium loaded
+    started = time.perf_counter()
+    ink(path)
+    assert time.perf_counter() - started < 0.5
