@@ -34,6 +34,8 @@ class Stray:
     count: int = 0  # how many glyphs paint there
     marks: int = 0  # how many of them are combining marks (stacked on a letter)
     over: str | None = None  # the other text it paints over (for an overlap)
+    drawing: bool = False  # a drawing (``owner`` says which kind) past the BleedBox
+    where: str = ''  # where the drawing lies on the page
 
 
 @dataclass(slots=True)
@@ -43,36 +45,131 @@ class _Glyph:
     owner: object  # a block index, or ('layout', line text)
 
 
-def read(path, blocks):
+def read(path, blocks, graphics=False):
     """The :class:`Stray` list of the PDF at ``path``: each text (a block of
     ``blocks``, ``(label, text)`` pairs, or a line of the layout's own) with
     glyphs outside its page's TrimBox on a page, and each text with glyphs
-    painting over another text's; plus the number of glyphs read."""
+    painting over another text's; with ``graphics``, each kind of drawing
+    (boxes, pictures …) painting past the BleedBox; plus the number of glyphs
+    read."""
     import pypdfium2
-    import pypdfium2.raw as raw
 
     document = pypdfium2.PdfDocument(str(path))
     try:
-        pages = []  # (trim, [(code point, box or None)])
+        pages, drawings = [], []  # (trim, [(code point, box or None)]); [Stray]
         for index in range(len(document)):
             page = document[index]
             textpage = page.get_textpage()
-            chars = []
-            # Four ctypes doubles, reused for every glyph: the cost is the calls.
-            left, bottom, right, top = (ctypes.c_double() for _ in range(4))
-            for char in range(raw.FPDFText_CountChars(textpage)):
-                code = raw.FPDFText_GetUnicode(textpage, char)
-                if raw.FPDFText_IsGenerated(textpage, char) == 1:
-                    chars.append((code, None))  # a line break PDFium put in
-                    continue
-                raw.FPDFText_GetCharBox(textpage, char, left, right, bottom, top)
-                chars.append((code, (left.value, bottom.value, right.value, top.value)))
-            pages.append((page.get_trimbox(), chars))
+            pages.append((page.get_trimbox(), _glyphs(textpage)))
+            if graphics:
+                drawings += _drawings(index + 1, page)
             textpage.close()
             page.close()
     finally:
         document.close()
-    return find_strays(pages, blocks)
+    strays, count = find_strays(pages, blocks)
+    return drawings + strays, count
+
+
+def _glyphs(textpage):
+    """``(code point, tight box or None)`` of each character PDFium reads on a page."""
+    import pypdfium2.raw as raw
+
+    chars = []
+    # Four ctypes doubles, reused for every glyph: the cost is the calls.
+    left, bottom, right, top = (ctypes.c_double() for _ in range(4))
+    for char in range(raw.FPDFText_CountChars(textpage)):
+        code = raw.FPDFText_GetUnicode(textpage, char)
+        if raw.FPDFText_IsGenerated(textpage, char) == 1:
+            chars.append((code, None))  # a line break PDFium put in
+            continue
+        raw.FPDFText_GetCharBox(textpage, char, left, right, bottom, top)
+        chars.append((code, (left.value, bottom.value, right.value, top.value)))
+    return chars
+
+
+#: PDFium's page object types, as messages name what paints (text aside: its
+#: glyphs are read one by one).
+_KINDS = {2: 'a box or rule', 3: 'a picture', 4: 'a shading', 5: 'a group of drawings'}
+
+
+def _drawings(number, page):
+    """Each kind of drawing on ``page`` (page ``number``) that paints past its
+    BleedBox, where its clipping lets it: what the layout draws into the bleed
+    must stop at its edge. The printer's marks are drawn outside the bleed on
+    purpose, as artifacts of type /Page (see :mod:`marks`), and are left out."""
+    import pypdfium2.raw as raw
+
+    x0, y0, x1, y1 = bleed = page.get_bleedbox()
+    slack = TOLERANCE_MM * MM
+    worst = {}  # kind -> [reach, side, count, box]
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for index in range(raw.FPDFPage_CountObjects(page)):
+        thing = raw.FPDFPage_GetObject(page, index)
+        kind = _KINDS.get(raw.FPDFPageObj_GetType(thing))
+        if kind is None or _printers_mark(thing):
+            continue
+        raw.FPDFPageObj_GetBounds(thing, left, bottom, right, top)
+        box = [left.value, bottom.value, right.value, top.value]
+        clip = raw.FPDFPageObj_GetClipPath(thing)
+        for path in range(raw.FPDFClipPath_CountPaths(clip) if clip else 0):
+            points = [_point(raw.FPDFClipPath_GetPathSegment(clip, path, segment))
+                      for segment in range(raw.FPDFClipPath_CountPathSegments(clip, path))]
+            if points:  # only what lies inside every clipping path paints
+                box = [max(box[0], min(x for x, _ in points)),
+                       max(box[1], min(y for _, y in points)),
+                       min(box[2], max(x for x, _ in points)),
+                       min(box[3], max(y for _, y in points))]
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue  # clipped away: nothing paints
+        reach = max((box[3] - y1, 'above'), (y0 - box[1], 'below'),
+                    (x0 - box[0], 'left of'), (box[2] - x1, 'right of'))
+        if reach[0] <= slack:
+            continue
+        entry = worst.setdefault(kind, [0.0, None, 0, box])
+        if reach[0] > entry[0]:
+            entry[0], entry[1], entry[3] = reach[0], reach[1], box
+        entry[2] += 1
+    return [Stray(number, kind, False, side, reach / MM, count, drawing=True,
+                  where=_where(box, page.get_trimbox()))
+            for kind, (reach, side, count, box) in worst.items()]
+
+
+def _printers_mark(thing):
+    """Whether a page object is one of the printer's marks: in an /Artifact
+    sequence with properties (``/Artifact <</Type /Page>> BDC``); WeasyPrint
+    marks its artifacts with none."""
+    import pypdfium2.raw as raw
+
+    name = (ctypes.c_ushort * 16)()
+    length = ctypes.c_ulong()
+    for index in range(raw.FPDFPageObj_CountMarks(thing)):
+        mark = raw.FPDFPageObj_GetMark(thing, index)
+        if (raw.FPDFPageObjMark_GetName(mark, name, ctypes.sizeof(name), length)
+                and bytes(name)[:length.value] == 'Artifact\0'.encode('utf-16-le')
+                and raw.FPDFPageObjMark_CountParams(mark) > 0):
+            return True
+    return False
+
+
+def _point(segment):
+    import pypdfium2.raw as raw
+
+    x, y = ctypes.c_float(), ctypes.c_float()
+    raw.FPDFPathSegment_GetPoint(segment, x, y)
+    return x.value, y.value
+
+
+def _where(box, trim):
+    """Where ``box`` lies, for a designer: mm across from the trim's left edge
+    and down from its top."""
+    left, bottom, right, top = (round((value - origin) / MM) for value, origin in zip(
+        box, (trim[0], trim[3], trim[0], trim[3])))
+
+    def span(start, end):
+        return f'{start}' if start == end else f'{start} to {end}'
+
+    return f'{span(left, right)} mm across, {span(-top, -bottom)} mm down'
 
 
 def find_strays(pages, blocks):

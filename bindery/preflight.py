@@ -527,16 +527,25 @@ def check_text(extraction, blocks):
                                 f'extract from the PDF ({extraction.name})')]
 
 
-def check_ink_bounds(path, blocks, layout_name):
+def check_ink_bounds(path, blocks, layout_name, bleed=False):
     """Every glyph paints inside its page's TrimBox, and no text paints over
     another (one of them a block of ``blocks``): read from each glyph's tight
     box, as PDFium finds it in the PDF at ``path`` (see :mod:`inkbounds`).
-    One finding per text and page."""
-    strays, count = inkbounds.read(path, blocks)
+    With ``bleed`` (print), no drawing paints past the BleedBox either. One
+    finding per text (or kind of drawing) and page."""
+    strays, count = inkbounds.read(path, blocks, graphics=bleed)
     grouped = {}  # (page, text) -> its strays
-    for stray in strays:
-        grouped.setdefault((stray.page, stray.owner), []).append(stray)
     problems = []
+    for stray in strays:
+        if stray.drawing:
+            many = f'{stray.count} of them, the farthest ' if stray.count > 1 else ''
+            problems.append(Finding('ink-bounds', False, f'{stray.owner} paints '
+                                    f'{stray.reach_mm:.1f} mm {stray.side} the bleed '
+                                    f'({many}at {stray.where} from the trim\'s top left): '
+                                    f'layouts/{layout_name} puts it there; let it stop at '
+                                    'the edge of the bleed', stray.page))
+        else:
+            grouped.setdefault((stray.page, stray.owner), []).append(stray)
     for (page, owner), found in grouped.items():
         places = [f'{stray.reach_mm:.1f} mm {stray.side} the trim' for stray in found
                   if stray.over is None]
@@ -558,7 +567,8 @@ def check_ink_bounds(path, blocks, layout_name):
         problems.append(Finding('ink-bounds', False, f'{owner} paints '
                                 f'{_and(places)} ({what})', page))
     return problems or [Finding('ink-bounds', True, f'all {count} glyphs paint inside '
-                                'the trim, no text over another')]
+                                'the trim, no text over another' + (
+                                    ', no drawing past the bleed' if bleed else ''))]
 
 
 def _and(items):
@@ -867,7 +877,7 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
             findings += check_marks(readings)
             findings += check_ink(path, readings)
         findings += check_text(extraction, blocks)
-        findings += check_ink_bounds(path, blocks, layout.name)
+        findings += check_ink_bounds(path, blocks, layout.name, bleed=output == 'print')
     return findings
 
 

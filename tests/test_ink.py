@@ -150,3 +150,86 @@ def test_the_check_is_cheap(tmp_path):
     started = time.perf_counter()
     ink(path)
     assert time.perf_counter() - started < 0.5
+
+
+# Drawings: in print, what the layout draws may run into the bleed, not past it.
+
+def drawn_pdf(path, body, marked=False):
+    """A 100 × 80 mm page with 3 mm bleed drawing ``body`` (a navy page
+    background into the bleed), with trim marks and a slug line if ``marked``."""
+    import weasyprint
+
+    from bindery import marks
+
+    html = f'''<style>
+      @page {{ size: 100mm 80mm; margin: 12mm; bleed: 3mm; background: #123; }}
+      body {{ margin: 0; }}
+    </style>{body}'''
+    weasyprint.HTML(string=html, base_url=str(path.parent) + '/').write_pdf(path)
+    if marked:
+        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+            marks.add_marks(pdf, 3, 'slug · page {page}/{pages}',
+                            ROOT / 'fonts' / 'inter' / 'Inter-Regular.otf')
+            pdf.save(path)
+    return path
+
+
+def picture(path):
+    from PIL import Image
+
+    Image.new('RGB', (60, 60), (200, 30, 30)).save(path)
+    return path.name
+
+
+def bleed_findings(path):
+    return preflight.check_ink_bounds(path, [], 'test', bleed=True)
+
+
+def test_a_full_bleed_background_and_the_printers_marks_pass(tmp_path):
+    """The page background fills the bleed; the trim marks and slug line lie
+    outside it on purpose, and are no drawing of the layout's."""
+    path = drawn_pdf(tmp_path / 'marked.pdf', '<p style="color: white">Text</p>', marked=True)
+    with pikepdf.open(path) as pdf:  # the marks are there, past the bleed
+        media = [float(value) for value in pdf.pages[0].mediabox]
+        bleed = [float(value) for value in pdf.pages[0].obj.BleedBox]
+        assert media[0] < bleed[0] - 20
+    [finding] = bleed_findings(path)
+    assert finding.ok, finding
+    assert 'no drawing past the bleed' in finding.message
+
+
+def test_a_box_past_the_bleed_fails(tmp_path):
+    """A panel pushed 25 mm left of the page margin: 13 mm past the trim, 10 mm
+    past the 3 mm bleed."""
+    path = drawn_pdf(tmp_path / 'box.pdf', '<div style="position: absolute; left: -25mm; '
+                     'top: 10mm; width: 40mm; height: 10mm; background: #c00"></div>',
+                     marked=True)
+    [finding] = bleed_findings(path)
+    assert not finding.ok and finding.page == 1
+    assert finding.message.startswith('a box or rule paints 10.0 mm left of the bleed ('), \
+        finding.message
+    assert '-13 to 27 mm across, 22 to 32 mm down' in finding.message, finding.message
+    assert 'layouts/test puts it there' in finding.message
+
+
+def test_a_picture_past_the_bleed_fails_and_a_clipped_one_passes(tmp_path):
+    name = picture(tmp_path / 'red.png')
+    loose = drawn_pdf(tmp_path / 'loose.pdf', f'<img src="{name}" style="position: '
+                      'absolute; left: 60mm; top: 0; width: 60mm">')
+    [finding] = bleed_findings(loose)
+    assert not finding.ok and finding.message.startswith('a picture paints '), finding
+    assert 'right of the bleed' in finding.message
+    # The same picture inside a box that clips it at the trim paints no further.
+    clipped = drawn_pdf(tmp_path / 'clipped.pdf', '<div style="position: absolute; '
+                        'left: 60mm; top: 0; width: 28mm; height: 30mm; overflow: hidden">'
+                        f'<img src="{name}" style="width: 60mm"></div>')
+    [finding] = bleed_findings(clipped)
+    assert finding.ok, finding
+
+
+def test_the_screen_pdf_is_not_held_to_the_bleed(tmp_path):
+    """Drawings are checked in print only: the screen PDF is cut at the trim."""
+    path = drawn_pdf(tmp_path / 'box.pdf', '<div style="position: absolute; left: -25mm; '
+                     'top: 10mm; width: 40mm; height: 10mm; background: #c00"></div>')
+    [finding] = preflight.check_ink_bounds(path, [], 'test')
+    assert finding.ok, finding
