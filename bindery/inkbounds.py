@@ -278,8 +278,10 @@ def _outside(number, trim, glyphs, name_of):
 def _overlaps(number, trim, glyphs, name_of):
     """Each pair of texts on page ``number``, one of them the source's, with
     glyphs of one painting over glyphs of the other by more than the tolerance
-    both ways. The one drawn later paints over: it is named first (the source's
-    text, where the other is the layout's: the layout's stays where it was put)."""
+    both ways. The one named first, as painting over the other, is the one out
+    of place: the one whose glyph is a combining mark (a mark piled up out of
+    its line), else the source's text where the other is the layout's (which
+    stays where it was put), else the one drawn later."""
     slack = TOLERANCE_MM * MM
     # Glyphs are sorted into the cells of a grid over the page (and a little
     # beyond), by text: only glyphs of two texts in one cell can meet. Far off
@@ -308,7 +310,8 @@ def _overlaps(number, trim, glyphs, name_of):
                                 and min(a[3], top) - max(a[1], bottom) > slack):
                             met.add(other_owner)
                             over, under = glyph, other
-                            if not content and isinstance(other_owner, int):
+                            if (other.mark, not content and isinstance(other_owner, int)) > (
+                                    glyph.mark, False):
                                 over, under = other, glyph
                             entry = pairs.setdefault((over.owner, under.owner), [0, 0])
                             entry[0] += 1

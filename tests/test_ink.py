@@ -12,7 +12,7 @@ import pikepdf
 import pypdfium2
 import pytest
 
-from bindery import preflight, textcheck
+from bindery import inkbounds, preflight, textcheck
 from conftest import ROOT
 
 #: Noto Serif stacks mark on mark (its mkmk feature), as the booklets' body text
@@ -233,3 +233,20 @@ def test_the_screen_pdf_is_not_held_to_the_bleed(tmp_path):
                      'top: 10mm; width: 40mm; height: 10mm; background: #c00"></div>')
     [finding] = preflight.check_ink_bounds(path, [], 'test')
     assert finding.ok, finding
+
+
+def test_the_text_with_the_piled_marks_is_the_one_out_of_place():
+    """A text drawn after a pile of marks (a running head) does not paint over
+    them: the marks paint over it, and their text is named, whatever the order."""
+    def glyph(char, box):
+        return ord(char), box
+
+    chars = [glyph('a', (10, 40, 15, 45)), glyph('l', (15, 40, 17, 46)),
+             glyph('\u0301', (11, 50, 14, 52)), glyph('\u0301', (11, 53, 14, 55)),
+             (13, None), (10, None),  # PDFium's line break
+             glyph('h', (9, 51, 14, 56)), glyph('e', (14, 51, 18, 56))]
+    blocks = [('facts[1].text', 'al'), ('foundation', 'he')]
+    strays, count = inkbounds.find_strays([((0, 0, 100, 100), chars)], blocks)
+    assert count == 6
+    assert [(stray.owner, stray.over, stray.marks) for stray in strays] == [
+        ('facts[1].text', 'foundation', 1)]
