@@ -1,4 +1,4 @@
-"""Find where the glyphs of a finished PDF paint: outside their page's trim, or over another text."""
+"""Find what a finished PDF paints where it must not: past the trim or bleed, or over other text."""
 
 # PDFium reads each glyph's tight box (FPDFText_GetCharBox: the outline's
 # bounds where it is drawn, marks stacked by the font included), so what is
@@ -6,7 +6,9 @@
 # A glyph belongs to a text by the words around it: the words PDFium copies
 # out of the page, matched in order against the source text's blocks (as the
 # preflight's text check matches them). What no block holds (a running head, a
-# folio, the layout's own words) is the layout's, named by its line.
+# folio, the layout's own words) is the layout's, named by its line. In print,
+# drawings (boxes, rules, pictures, shadings) are read as PDFium's page objects,
+# with their clipping paths.
 
 import ctypes
 import unicodedata
@@ -27,7 +29,7 @@ class Stray:
     """Glyphs of one text on one page that paint where they must not."""
 
     page: int
-    owner: str  # the block's label (``facts[3].text``) or ``text 'ФОНДУ'`` (the layout's)
+    owner: str  # a block's label (``facts[3].text``), the layout's line, or a drawing's kind
     content: bool  # whether the text is a block of the source (else the layout's)
     side: str | None = None  # 'above', 'below', 'left of', 'right of' the trim
     reach_mm: float = 0.0  # how far past the trim the farthest glyph paints
@@ -42,7 +44,7 @@ class Stray:
 class _Glyph:
     box: tuple  # left, bottom, right, top in pt
     mark: bool  # a combining mark
-    owner: object  # a block index, or ('layout', line text)
+    owner: object  # a block index, or ('layout', where its line starts in the page's text)
 
 
 def read(path, blocks, graphics=False):
@@ -100,7 +102,7 @@ def _drawings(number, page):
     purpose, as artifacts of type /Page (see :mod:`marks`), and are left out."""
     import pypdfium2.raw as raw
 
-    x0, y0, x1, y1 = bleed = page.get_bleedbox()
+    x0, y0, x1, y1 = page.get_bleedbox()
     slack = TOLERANCE_MM * MM
     worst = {}  # kind -> [reach, side, count, box]
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
@@ -290,7 +292,8 @@ def _overlaps(number, trim, glyphs, name_of):
     reach = 4 * _CELL
     low_x, high_x = int((trim[0] - reach) // _CELL), int((trim[2] + reach) // _CELL)
     low_y, high_y = int((trim[1] - reach) // _CELL), int((trim[3] + reach) // _CELL)
-    cells, pairs = {}, {}  # cells: (column, row) -> {text: [glyph]}; pairs: (over, under) -> [glyphs, marks]
+    cells = {}  # (column, row) -> {text: [glyph]}
+    pairs = {}  # (text over, text under) -> [glyphs, combining marks]
     for glyph in glyphs:
         left, bottom, right, top = glyph.box
         owner, content = glyph.owner, isinstance(glyph.owner, int)
@@ -309,10 +312,7 @@ def _overlaps(number, trim, glyphs, name_of):
                         if (min(a[2], right) - max(a[0], left) > slack
                                 and min(a[3], top) - max(a[1], bottom) > slack):
                             met.add(other_owner)
-                            over, under = glyph, other
-                            if (other.mark, not content and isinstance(other_owner, int)) > (
-                                    glyph.mark, False):
-                                over, under = other, glyph
+                            over, under = _out_of_place(glyph, other)
                             entry = pairs.setdefault((over.owner, under.owner), [0, 0])
                             entry[0] += 1
                             entry[1] += over.mark
@@ -324,3 +324,14 @@ def _overlaps(number, trim, glyphs, name_of):
         strays.append(Stray(number, name, content, count=count, marks=marks,
                             over=name_of(under)[0]))
     return strays
+
+
+def _out_of_place(later, earlier):
+    """Of two glyphs of two texts painting over each other, ``(the one out of
+    place, the other)``: a combining mark (piled up out of its line), else the
+    source's text where the other is the layout's, else the one drawn later."""
+    if later.mark != earlier.mark:
+        return (later, earlier) if later.mark else (earlier, later)
+    if isinstance(earlier.owner, int) and not isinstance(later.owner, int):
+        return earlier, later
+    return later, earlier
