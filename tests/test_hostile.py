@@ -159,6 +159,9 @@ GENERATORS = {
                                .ljust(chars, 'з') + '\n',
     # A fact with one word of `chars` letters: no break opportunity in it.
     'long_word_fact': lambda chars: f'  - text: Фонд {"Ы" * chars} колдоду.\n',
+    # A fact whose first letter carries `count` combining marks (U+0301 unless
+    # `mark` says), which the body font stacks one above the other.
+    'stacked_marks': lambda count, mark='\u0301': f'  - text: "а{mark * count} Фонд."\n',
     # `count` facts, each one short sentence, as the whole facts list.
     'facts': lambda count: 'facts:\n' + ''.join(
         f'  - text: Факт {n}.\n' for n in range(1, count + 1)) if count else 'facts: []\n',
