@@ -238,34 +238,36 @@ def _to_blame(wanted, spread, rooms, watched, heights):
     The elements carried over are where the page broke, not always what made
     it: a layout that shares numbered items out between pages (fact 1 … fact
     9, in runs as even as it can) overflows on the page of fact 4 when facts 6
-    and 9 are too long. So the items of the kinds on the section (labels alike
+    and 9 are too long. So the items of each kind on the section (labels alike
     but for their number: ``fact 4`` is of kind ``fact``), wherever they are,
     are measured against an even share of the room the sections that hold
     them leave them: those taller than it by more than a quarter are named, if
-    they are fewer than half (else the items are too long together, and it is
-    said where the page broke). Otherwise, and for kinds of fewer than three
-    items, the elements carried over are named.
+    they are fewer than half of their kind (else the items are too long
+    together). When none is named so (or a kind has fewer than three items),
+    the elements carried over are: it is said where the page broke.
     """
     landed = spread[wanted]
     first = min(landed)
     carried = set().union(*(entry[1] for number, entry in landed.items() if number != first))
     mine = set().union(*(entry[1] for entry in landed.values()))
-    kinds = {_kind(watched[element]) for element in mine if element in watched}
-    peers = [element for element, label in watched.items() if _kind(label) in kinds]
-    if len(peers) >= 3 and all(element in heights for element in peers):
+    long = set()
+    for kind in {_kind(watched[element]) for element in mine if element in watched}:
+        items = [element for element, label in watched.items() if _kind(label) == kind]
+        if len(items) < 3 or any(element not in heights for element in items):
+            continue
         room = 0.0  # what the sections holding them leave them
         for section in spread.values():
             held = set().union(*(entry[1] for entry in section.values()))
-            if held.isdisjoint(peers):
+            if held.isdisjoint(items):
                 continue
             used = sum(entry[2] for entry in section.values())
-            room += rooms[min(section)] - (used - sum(heights[element] for element in peers
+            room += rooms[min(section)] - (used - sum(heights[element] for element in items
                                                       if element in held))
-        share = room / len(peers)
-        long = [element for element in peers if heights[element] > 1.25 * share]
-        if 0 < len(long) < len(peers) / 2:
-            return [watched[element] for element in long]
-    return [label for element, label in watched.items() if element in carried]
+        over = [element for element in items if heights[element] > 1.25 * room / len(items)]
+        if len(over) < len(items) / 2:
+            long.update(over)
+    named = long or carried
+    return [label for element, label in watched.items() if element in named]
 
 
 def _listed(labels):

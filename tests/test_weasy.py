@@ -214,6 +214,15 @@ def test_items_shared_out_between_pages_name_the_long_ones_wherever_they_are():
     assert '(facts 5 and 8 do not fit)' in problem.message, problem.message
 
 
+def test_items_are_measured_against_their_own_kind_only():
+    """A lede beside the facts is no fact: the facts share what it leaves them,
+    and being alike, it is said where the page broke."""
+    body = ('<section data-page="1">' + facts(('data-label="lede"', 20))
+            + facts(*((f'data-label="fact {n}"', 6) for n in range(1, 5))) + '</section>')
+    [problem] = pdf.check_placement(lay_out(body), 1, watch='.fact')
+    assert '(fact 4 does not fit)' in problem.message, problem.message
+
+
 def test_the_names_of_items_are_listed_as_a_sentence_lists_them():
     assert pdf._listed(['fact 7']) == 'fact 7'
     assert pdf._listed(['fact 6', 'fact 9']) == 'facts 6 and 9'
