@@ -257,8 +257,8 @@ def loads(raw, shown):
         raise fail(index, f'YAML syntax: {sentence}', text)
     except yaml.YAMLError as exc:  # a ReaderError: a character YAML cannot carry
         raise fail(getattr(exc, 'position', 0),
-                   f'YAML cannot read this character ({exc.__class__.__name__}: '
-                   f'{getattr(exc, "reason", exc)}); save the file as UTF-8 text', text)
+                   f'YAML cannot carry the character here ({getattr(exc, "reason", exc)}): '
+                   'delete it', text)
     finally:
         loader.dispose()
     if node is None:
