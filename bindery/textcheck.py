@@ -3,6 +3,8 @@
 import re
 import subprocess
 
+from .fonts import IGNORABLE
+
 _WORD = re.compile(r'\w+')
 #: A hyphen inside a word, or at a line end before the rest of the word: the
 #: hyphen WeasyPrint inserts (U+2010), a hard hyphen (Сорос-Қазақстан) or a
@@ -12,8 +14,10 @@ _HYPHEN = re.compile('(?<=\\w)[-\u2010\u2011\u00ad]\\s*(?=\\w)')
 
 
 def words(text):
-    """The words of ``text``, lower-cased, hyphenated words joined up."""
-    return _WORD.findall(_HYPHEN.sub('', text).lower())
+    """The words of ``text``, lower-cased, hyphenated words joined up, without the
+    characters that draw nothing (joiners, variation selectors, soft hyphens:
+    :data:`fonts.IGNORABLE`), which no extractor gives back."""
+    return _WORD.findall(_HYPHEN.sub('', IGNORABLE.sub('', text)).lower())
 
 
 _HYPHENATED = re.compile('\\w+(?:[-\u2010\u2011\u00ad]\\s*\\w+)*')
