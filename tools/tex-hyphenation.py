@@ -19,6 +19,7 @@ import argparse
 import itertools
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import pyphen
@@ -193,22 +194,27 @@ def word_list(lang):
     return entries
 
 
-def check(lang, path, tex_only=False):
-    """Problems of the dictionary at ``path`` on the test list: the list against
-    the rules, and the patterns against the list. ``tex_only`` checks TeX's
-    patterns alone, to measure them."""
-    if tex_only:
-        patterns, _ = tex_patterns(lang)
-        path = Path('/tmp') / f'tex-only-{lang}.dic'
-        path.write_text('UTF-8\n' + '\n'.join(patterns) + '\n', encoding='utf-8')
-        dictionary = pyphen.Pyphen(filename=str(path), left=LIMIT, right=LIMIT, cache=False)
+def tex_only(lang, folder):
+    """TeX's patterns of ``lang`` alone, as a pyphen dictionary written in ``folder``."""
+    patterns, _ = tex_patterns(lang)
+    path = Path(folder) / f'tex-only-{lang}.dic'
+    path.write_text('UTF-8\n' + '\n'.join(patterns) + '\n', encoding='utf-8')
+    return pyphen.Pyphen(filename=str(path), left=LIMIT, right=LIMIT, cache=False)
+
+
+def check(lang, tex_folder=None):
+    """Problems of the dictionary of ``lang`` on the test list: the list against
+    the rules, and the patterns against the list; and counts of right, wrong and
+    missed breaks. With ``tex_folder``, of TeX's patterns alone, to measure them."""
+    if tex_folder:
+        dictionary = tex_only(lang, tex_folder)
     else:  # as the build asks for it: through register(), which drops vowelless pieces
         hyphenation.register()
         dictionary = pyphen.Pyphen(lang=lang, left=LIMIT, right=LIMIT)
     problems, counts = [], {'right': 0, 'wrong': 0, 'missed': 0}
     for number, word, points in word_list(lang):
         rules = BREAKS[lang](word)
-        if rules != points and not tex_only:
+        if rules != points and not tex_folder:
             problems.append(f'hyphenation-{lang}.txt:{number}: {word}: listed {points}, '
                             f'rules give {rules}')
         found = dictionary.positions(word)
@@ -216,7 +222,7 @@ def check(lang, path, tex_only=False):
         counts['wrong'] += len(set(found) - set(points))
         counts['missed'] += len(set(points) - set(found))
         if found != points:
-            problems.append(f'{path.name}: {word}: listed {points}, patterns give {found}')
+            problems.append(f'hyph_{lang}.dic: {word}: listed {points}, patterns give {found}')
     return problems, counts
 
 
@@ -236,8 +242,9 @@ def main(argv=None):
                 continue
         else:
             path.write_text(text, encoding='utf-8')
-        _, tex = check(lang, path, tex_only=True)
-        problems, ours = check(lang, path)
+        with tempfile.TemporaryDirectory() as folder:
+            _, tex = check(lang, folder)
+        problems, ours = check(lang)
         for problem in problems[:30]:
             print(problem, file=sys.stderr)
         print(f'{path.name}: {len(word_list(lang))} listed words; TeX alone: {tex}; '
