@@ -238,3 +238,17 @@ def source(lang):
     if base in TEX_LANGS:
         return 'tex', code
     return 'pyphen', code
+
+
+def describe(lang):
+    """What a build says of the hyphenation of ``lang``: ``{'lang', 'source'
+    ('ours', 'tex', 'pyphen' or 'none'), 'dictionary' (file name or None),
+    'label'}``, the label as the build output, ``check`` and the gallery print it."""
+    kind, code = source(lang)
+    path = pyphen.LANGUAGES.get(code) if code else None
+    name = Path(path).name if path else None
+    label = {'ours': f"the project's own, from the spelling rules ({name})",
+             'tex': f"TeX's patterns, corrected by the project ({name})",
+             'pyphen': f"pyphen's bundled dictionary ({name})",
+             'none': 'none: no dictionary, words are never broken'}[kind]
+    return {'lang': str(lang), 'source': kind, 'dictionary': name, 'label': label}

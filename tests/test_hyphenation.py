@@ -309,3 +309,48 @@ def test_tex_armenian_never_breaks_between_consonants_and_ours_does():
     ('ru', 'pyphen'), ('en', 'pyphen'), ('mn', 'pyphen'), ('xx', 'none'), ('uz', 'none')])
 def test_source_names_each_languages_hyphenation(lang, kind):
     assert hyphenation.source(lang)[0] == kind
+
+
+# No silent language: each language's hyphenation is named, and justified text
+# in a language with none is a warning with its widest word space.
+
+UZBEK = ("Barcha odamlar erkin, qadr-qimmat va huquqlarda teng bo'lib tug'iladilar. Ular "
+         "aql va vijdon sohibidirlar va bir-birlari ila birodarlarcha muomala qilishlari "
+         "zarur. Ochiq jamiyat fondi ko'p yillar davomida ta'lim, sog'liqni saqlash va "
+         "inson huquqlarini qo'llab-quvvatlab kelgan.")
+
+
+@pytest.mark.parametrize('lang, source, dictionary', [
+    ('tg-TJ', 'ours', 'hyph_tg.dic'), ('hy', 'tex', 'hyph_hy.dic'),
+    ('ru', 'pyphen', 'hyph_ru_RU.dic'), ('uz', 'none', None)])
+def test_describe_names_source_and_file(lang, source, dictionary):
+    info = hyphenation.describe(lang)
+    assert (info['source'], info['dictionary']) == (source, dictionary)
+    assert (dictionary or 'none') in info['label']
+
+
+def test_justified_text_without_hyphenation_is_a_warning_with_its_word_spaces(tmp_path):
+    from bindery import preflight
+
+    _render('uz', [UZBEK] * 3, tmp_path)
+    info, warning = preflight.hyphenation_report(tmp_path / 'uz.pdf', 'uz')
+    assert info['source'] == 'none'
+    # A 32 mm column of unhyphenated text: wide spaces, measured from the PDF.
+    assert info['word_space_max_pt'] >= info['word_space_p99_pt'] > 3
+    assert warning and f"word spaces up to {info['word_space_max_pt']} pt" in warning
+    assert info['warning'] == warning
+    # The same measure in Tajik, which is hyphenated: no warning.
+    _render('tg', [TAJIK], tmp_path)
+    info, warning = preflight.hyphenation_report(tmp_path / 'tg.pdf', 'tg')
+    assert info['source'] == 'ours' and warning is None and info['word_space_p99_pt'] > 0
+
+
+def test_build_and_check_name_each_languages_hyphenation(capsys):
+    from bindery import report
+
+    report.print_hyphenation(['uz', 'tg', 'kk', 'tg'], warn=True)
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "hyphenation kk: the project's own, from the spelling rules (hyph_kk.dic)",
+        "hyphenation tg: the project's own, from the spelling rules (hyph_tg.dic)"]
+    assert err.startswith('warning: uz: no hyphenation dictionary')
