@@ -82,10 +82,12 @@ def kinds(word, lang):
 def _hiatus_break(word, index, lang):
     """May a line end between the vowels ``word[index - 1]`` and ``word[index]``?"""
     before, vowel = word[index - 1], word[index]
+    if lang == 'tg':
+        # Each Tajik vowel is a syllable of its own: шо-ир, му-ал-лим; Tajik
+        # writes no long vowel double, so шу-да-аст, та-ас-суф part too.
+        return True
     if vowel == before:
         return False  # a long vowel (Kyrgyz аа, оо, үү ...) is one sound
-    if lang == 'tg':
-        return True  # each Tajik vowel is a syllable of its own: шо-ир, му-ал-лим
     if lang == 'kk' and before in 'иу' and index >= 2 and word[index - 2] in CONSONANTS:
         return True  # и, у written for ій/ый, ұу/үу end their syllable: бу-ын, қи-ын
     if lang == 'kk' and before == 'у':

@@ -147,11 +147,10 @@ def build_tajik():
     # ъ and ь end their syllable: лаъ-лӣ, ҷамъ-ият; nothing breaks before them.
     for s, v in itertools.product(signs, vowels):
         patterns.add(f'{s}1{v}')
-    # Two vowels side by side are two syllables (шо-ир, му-ал-лим), a doubled
-    # vowel is not broken (Ҷумҳурии).
+    # Two vowels side by side are two syllables (шо-ир, му-ал-лим), also two
+    # of a kind (шу-да-аст, та-ас-суф): Tajik writes no long vowel double.
     for v, w in itertools.product(vowels, repeat=2):
-        if v != w:
-            patterns.add(f'{v}1{w}')
+        patterns.add(f'{v}1{w}')
     # Consonants that begin a word stay with its first vowel (Russian спорт, стансия).
     for c in consonants:
         patterns.add(f'.{c}2')

@@ -95,7 +95,8 @@ def hy_breaks(word):
         if cluster[0][0] == '' and len(cluster) == 1:
             continue  # և before a vowel
         staying = [letters or 'վ' for letters, _ in cluster[:-1]]
-        if len(staying) >= 2 and HY_SONORITY[staying[-2]] < HY_SONORITY[staying[-1]]:
+        if (len(staying) >= 2 and staying[-2] != 'ւ'  # as the patterns: see corrections()
+                and HY_SONORITY[staying[-2]] < HY_SONORITY[staying[-1]]):
             continue
         points.append(offsets[right - 1])
     return [point for point in points if LIMIT <= point <= len(word) - LIMIT]
@@ -140,8 +141,10 @@ def corrections(lang):
                  'the whole word', [])]
     if lang == 'hy':
         vowels = HY_VOWELS
+        # (not after ւ: a pattern cannot tell the ւ of ու, a vowel, from the
+        # consonant ւ of the old spelling)
         rising = [(a, b) for a, b in itertools.product(HY_CONSONANTS, repeat=2)
-                  if HY_SONORITY[a] < HY_SONORITY[b]]
+                  if HY_SONORITY[a] < HY_SONORITY[b] and a != 'ւ']
         return [
             ('Of two or more consonants between vowels the last goes on (կար-դալ, '
              'Աստ-ղիկ); TeX breaks only before a consonant after a vowel, and knows no ֆ',
@@ -151,7 +154,7 @@ def corrections(lang):
              + [f'.{c}{d}2' for c, d in itertools.product(HY_CONSONANTS, repeat=2)]),
             ('Two vowels side by side are two syllables (մի-ա-սին, հե-քի-աթ); ու is one vowel',
              [f'{v}1{w}' for v, w in itertools.product(vowels, repeat=2)]
-             + [f'ւ1{v}' for v in vowels] + [f'ո2ւ']),
+             + [f'ու1{v}' for v in vowels] + ['ո2ւ']),
             ('և before a vowel is not parted: the rules write it եվ across a line end '
              '(հա-րե-վան); TeX breaks after it (հարև-ան)',
              [f'և2{v}' for v in vowels]),
