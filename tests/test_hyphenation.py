@@ -354,3 +354,20 @@ def test_build_and_check_name_each_languages_hyphenation(capsys):
         "hyphenation kk: the project's own, from the spelling rules (hyph_kk.dic)",
         "hyphenation tg: the project's own, from the spelling rules (hyph_tg.dic)"]
     assert err.startswith('warning: uz: no hyphenation dictionary')
+
+
+@pytest.mark.parametrize('lang, text, marked', [
+    ('tg', 'Ҷумҳурии Тоҷикистон', 'Ҷум-ҳу-рии То-ҷи-кис-тон'),
+    ('hy', 'Երևանում հարևան գրականություն', 'Երևա-նում հա-րևան գրա-կա-նութ-յուն'),
+    ('ka-GE', 'საქართველოს დამოუკიდებლობა', 'სა-ქარ-თვე-ლოს და-მო-უ-კი-დებ-ლო-ბა'),
+])
+def test_the_hyphenate_filter_marks_the_new_languages(lang, text, marked):
+    # What the templates do: soft hyphens in the HTML, hyphens: manual.
+    from jinja2 import Environment
+
+    from bindery.layouts import FILTERS
+
+    env = Environment()
+    env.filters.update(FILTERS)
+    out = env.from_string('{{ text | hyphenate }}').render(text=text, lang=lang)
+    assert out == marked.replace('-', '\u00ad')
