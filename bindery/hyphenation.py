@@ -1,4 +1,4 @@
-"""Kazakh, Kyrgyz and Tajik hyphenation: the spelling rules as a syllabifier; register() for WeasyPrint."""
+"""Hyphenation: the kk, ky, tg spelling rules as a syllabifier; register() and source() for all."""
 
 # breaks(word, lang) gives the points where the rules (hyphenation/README.md
 # cites them) let a line end inside a word. tools/make-hyphenation.py turns the

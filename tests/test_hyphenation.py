@@ -1,4 +1,4 @@
-"""Kazakh, Kyrgyz, Tajik, Armenian and Georgian hyphenation: the rules' examples, the patterns, WeasyPrint."""
+"""Hyphenation of kk, ky, tg, hy, ka: the rules' examples, the patterns, WeasyPrint, the reports."""
 
 # The word lists are tests/data/hyphenation-<lang>.txt, each example with its
 # source. The dictionaries are remade and checked with

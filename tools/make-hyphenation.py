@@ -1,4 +1,4 @@
-"""Write hyphenation/hyph_kk.dic, hyph_ky.dic and hyph_tg.dic: Liang patterns from the rules in bindery."""
+"""Write hyphenation/hyph_kk.dic, hyph_ky.dic, hyph_tg.dic: Liang patterns from bindery's rules."""
 
 # Usage, from the repository root:
 #

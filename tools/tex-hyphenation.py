@@ -1,4 +1,4 @@
-"""Write hyphenation/hyph_hy.dic and hyph_ka.dic from TeX's patterns, with the project's corrections."""
+"""Write hyphenation/hyph_hy.dic and hyph_ka.dic: TeX's patterns, with the project's corrections."""
 
 # Usage, from the repository root:
 #
@@ -169,7 +169,7 @@ def dictionary_text(lang):
     patterns, header = tex_patterns(lang)
     lines = ['UTF-8', f'LEFTHYPHENMIN {LIMIT}', f'RIGHTHYPHENMIN {LIMIT}',
              f'% {TITLE[lang]} hyphenation patterns: TeX hyph-utf8 hyph-{lang}.tex, converted',
-             '% by tools/tex-hyphenation.py, with the corrections at the end. Do not edit by hand.',
+             '% by tools/tex-hyphenation.py, the corrections at the end. Do not edit by hand.',
              '% The source header:']
     lines += [line for line in header if line.split(':')[0].strip('% ') in
               ('title', 'copyright', 'version', 'name', 'url', 'source')]
