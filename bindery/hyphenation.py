@@ -167,6 +167,33 @@ WORD_LETTERS = dict(ALPHABETS, kk=ALPHABET, ky=ALPHABET,
 #: Vowels of the languages whose patterns (TeX's) may leave a piece without one.
 PIECE_VOWELS = {'hy': frozenset('աեէըիոօև'), 'ka': frozenset('აეიოუ')}
 
+# Georgian (Mkhedruli): five vowels.
+KA_VOWELS = 'აეიოუ'
+KA_CONSONANTS = 'ბგდვზთკლმნპჟრსტფქღყშჩცძწჭხჯჰ'
+#: Georgian's harmonic clusters: a stop or affricate and a velar or uvular of
+#: the same kind (voiced, aspirated, ejective), said as one onset: never parted.
+KA_HARMONIC = frozenset(a + b for group in (('ბდძჯ', 'გღ'), ('ფთცჩ', 'ქხ'), ('პტწჭ', 'კყ'))
+                        for a in group[0] for b in group[1])
+
+
+def georgian_breaks(word):
+    """Where the Georgian rules (hyphenation/README.md) let a line end: between
+    syllables, a lone consonant between vowels going on (სა-ხე), of more the
+    first staying (ქარ-თუ-ლი) unless it begins a harmonic cluster (სი-ტყვა),
+    two vowels parting (და-მო-უ-კი-დე-ბე-ლი). Every piece then has a vowel."""
+    word = word.lower()
+    if not set(word) <= set(KA_VOWELS + KA_CONSONANTS):
+        return []
+    nuclei = [index for index, char in enumerate(word) if char in KA_VOWELS]
+    points = []
+    for left, right in zip(nuclei, nuclei[1:]):
+        gap = right - left - 1
+        if gap > 1 and word[left + 1:left + 3] in KA_HARMONIC:
+            points.append(left + 1)
+        else:
+            points.append(right if gap == 0 else left + 1 + (gap > 1))
+    return points
+
 
 class _CaseAwareDict(pyphen.HyphDict):
     """Patterns that leave abbreviations and words with other characters whole.
@@ -185,6 +212,9 @@ class _CaseAwareDict(pyphen.HyphDict):
         if is_abbreviation(word) or not set(word.lower()) <= self.letters:
             return []
         points = super().positions(word)
+        if self.lang == 'ka':  # TeX's patgen-made patterns propose, the rules dispose
+            allowed = set(georgian_breaks(word))
+            points = [point for point in points if point in allowed]
         vowels = PIECE_VOWELS.get(self.lang)
         if vowels:  # each piece has a vowel: TeX's Georgian breaks ანსამ-ბლს
             lower = word.lower()

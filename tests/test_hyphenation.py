@@ -288,6 +288,8 @@ def test_tex_word_lists_follow_the_rules_and_the_dictionary_follows_them(lang):
     ('hy', 'հարևան', 4),     # TeX: հարև-ան; the rules write հա-րե-վան
     ('hy', 'թևավոր', 2),     # TeX: թև-ավոր; the rules write թե-վավոր
     ('ka', 'ანსამბლს', 5),   # TeX: ანსამ-ბლს, a piece without a vowel
+    ('ka', 'ხუთწლიან', 2),   # TeX: ხუ-თწლიან; the rules: ხუთ-წლი-ან
+    ('ka', 'სადგურს', 3),    # TeX: სად-გურს parts the harmonic cluster დგ
 ])
 def test_what_tex_gets_wrong_is_corrected(lang, word, wrong, tmp_path):
     # Check, don't trust: TeX's own patterns break here, ours do not.

@@ -42,9 +42,8 @@ HY_CONSONANTS = 'բգդզթժլխծկհձղճմյնշչպջռսվտրցւփքֆ'
 #: an unwritten ը (հետաքըր-քըրվել) that a line end would have to show.
 HY_SONORITY = {**{c: 3 for c in 'մնրռլյ'}, **{c: 2 for c in 'վֆսզշժխղհ'},
                **{c: 1 for c in 'բպփգկքդտթձծցջճչւ'}}
-# Georgian (Mkhedruli): five vowels.
-KA_VOWELS = 'აეიოუ'
-KA_CONSONANTS = 'ბგდვზთკლმნპჟრსტფქღყშჩცძწჭხჯჰ'
+# Georgian: the rules are bindery.hyphenation.georgian_breaks() (register() keeps
+# only those of TeX's breaks), written out there.
 
 
 # The rules, as syllabifiers: the points where a line may end inside a word.
@@ -103,19 +102,10 @@ def hy_breaks(word):
 
 
 def ka_breaks(word):
-    """Georgian, by the rules hyphenation/README.md cites: a lone consonant
-    between vowels goes on (სა-ხე), of more the first stays and the rest go on
-    (ქარ-თუ-ლი, სა-ქარ-თვე-ლო), two vowels part (და-მო-უ-კი-დე-ბე-ლი), each
-    piece has a vowel (თრთვი-ლი), a one-syllable word is whole."""
-    word = word.lower()
-    if not set(word) <= set(KA_VOWELS + KA_CONSONANTS):
-        return []
-    nuclei = [index for index, char in enumerate(word) if char in KA_VOWELS]
-    points = []
-    for left, right in zip(nuclei, nuclei[1:]):
-        gap = right - left - 1
-        points.append(right if gap == 0 else left + 1 + (gap > 1))
-    return [point for point in points if LIMIT <= point <= len(word) - LIMIT]
+    """Georgian, by the rules (see bindery.hyphenation.georgian_breaks), at
+    least two letters from either end."""
+    return [point for point in hyphenation.georgian_breaks(word)
+            if LIMIT <= point <= len(word) - LIMIT]
 
 
 BREAKS = {'hy': hy_breaks, 'ka': ka_breaks}
@@ -136,9 +126,9 @@ def tex_patterns(lang):
 def corrections(lang):
     """``[(why, [pattern, ...])]``: what the project adds to TeX's patterns."""
     if lang == 'ka':
-        return [('No piece without a vowel (ანსამ-ბლს, TeX breaks there): '
-                 'bindery.hyphenation leaves such breaks out, no pattern can see '
-                 'the whole word', [])]
+        return [('Only the breaks the rules allow are kept (not ანსამ-ბლს, a piece '
+                 'without a vowel, not ხუ-თწლიან): bindery.hyphenation.register() '
+                 'filters them, as no pattern sees the whole word', [])]
     if lang == 'hy':
         vowels = HY_VOWELS
         # (not after ւ: a pattern cannot tell the ւ of ու, a vowel, from the
