@@ -1,4 +1,4 @@
-"""Hyphenation: the kk, ky, tg spelling rules as a syllabifier; register() and source() for all."""
+"""Hyphenation: the spelling rules as syllabifiers; register() and source() for every language."""
 
 # breaks(word, lang) gives the points where the rules (hyphenation/README.md
 # cites them) let a line end inside a word. tools/make-hyphenation.py turns the
