@@ -373,3 +373,16 @@ def test_the_hyphenate_filter_marks_the_new_languages(lang, text, marked):
     env.filters.update(FILTERS)
     out = env.from_string('{{ text | hyphenate }}').render(text=text, lang=lang)
     assert out == marked.replace('-', '\u00ad')
+
+
+def test_check_names_hyphenation_and_warns_of_a_language_without(project):
+    from bindery.scaffold import new_edition
+
+    new_edition(project.root, 'uzbekistan', 'uz', say=lambda line: None)
+    run = project.run('check', 'uzbekistan/uz', 'kazakhstan/kk')
+    assert 'Traceback' not in run.stderr, str(run)
+    assert "hyphenation kk: the project's own, from the spelling rules (hyph_kk.dic)" \
+        in run.stdout.splitlines(), str(run)
+    assert [line for line in run.stderr.splitlines() if 'hyphenation' in line] == [
+        "warning: uz: no hyphenation dictionary (neither the project's nor pyphen's): "
+        'justified text in uz will not be hyphenated'], str(run)
