@@ -107,6 +107,7 @@ def run_check(root, targets):
             problems += [str(e) for e in exc.errors if str(e) not in seen]
             seen.update(str(e) for e in exc.errors)
     report.print_problems(problems)
+    report.print_hyphenation({lang for _, _, lang in work}, warn=True)
     editions = len({(c, l) for _, c, l in work})
     if problems:
         report.console.print(f'{len(problems)} problem(s) in {editions} edition(s)')

@@ -246,6 +246,9 @@ def _card(out_dir, card, preview):
     details = [f'<code>{escape(card.edition)}</code>']
     if pages:
         details.append(f'{int(pages)} pages')
+    hyphen = (card.report or {}).get('hyphenation') or {}
+    if hyphen.get('label'):
+        details.append(f'hyphenation: {escape(hyphen["label"])}')
     html.append(f'<p class="details">{" · ".join(details)}</p>\n')
     html.append(f'<p class="status {state}">{label}{_checks_summary(card)}</p>\n')
     problems = card.errors or _failed_checks(card.report)
@@ -256,6 +259,7 @@ def _card(out_dir, card, preview):
     html.append(_kit(out_dir, card))
     notes = [str(note).removeprefix(f'{card.edition}: ')
              for note in (card.report or {}).get('notes') or ()]
+    notes += [hyphen['warning']] if hyphen.get('warning') else []
     if notes:
         html.append('<ul class="notes">\n' + ''.join(
             f'<li>{escape(note)}</li>\n' for note in notes) + '</ul>\n')

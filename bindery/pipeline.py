@@ -422,6 +422,10 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
             pdf.OUTPUTS[output](staged[output], job)
             findings[output] = preflight.preflight(
                 staged[output], output, booklet, layout, root, edition.lang, blocks)
+        # No language is printed without a word about its hyphenation.
+        hyphen, warning = preflight.hyphenation_report(staged[first], edition.lang)
+        if warning:
+            result.warnings.append(f'{edition.name}: {warning}')
         if 'imposed' in staged:
             sheet = imposition.proof_sheet(booklet.width_mm, booklet.height_mm)[1]
             imposition.impose_file(staged['print'], staged['imposed'], sheet)
@@ -433,7 +437,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
             from .presskit import make_kit
 
             make_kit(staged, staged['screen'], layout, render_markdown(layout, context))
-        _write_report(staged, findings, edition, booklet, result, title)
+        _write_report(staged, findings, edition, booklet, result, title, hyphen)
         if 'handoff' in staged:
             handoff.make_bundle(
                 staged['handoff'], name=edition.name, html=html,
@@ -452,13 +456,13 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
     result.ok = True
 
 
-def _write_report(staged, findings, edition, booklet, result, title=''):
+def _write_report(staged, findings, edition, booklet, result, title='', hyphen=None):
     """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
     from . import preflight
 
     report = preflight.report(findings)
     report.update(edition=edition.name, booklet=booklet.name, title=title,
-                  pages=result.pages, notes=result.notes)
+                  pages=result.pages, notes=result.notes, hyphenation=hyphen)
     if not report['ok']:
         result.errors += [
             f'{edition.name} {output}: preflight {f.check}: '

@@ -881,6 +881,66 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
     return findings
 
 
+#: The widest word space a justified line should have (the project's measure, pt).
+WORD_SPACE_LIMIT = 9.0
+
+
+def word_spaces(path):
+    """The spaces (pt) between words on the justified lines of the PDF at
+    ``path``, read from PDFium's character boxes (as benchmarks/wordgaps.py):
+    per page and font size, a line of over 12 characters that ends where two
+    others of them end is justified (a paragraph's last line stops short)."""
+    import ctypes
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    gaps = []
+    try:
+        for page in document:
+            text = page.get_textpage()
+            lines = {}
+            for index in range(text.count_chars()):
+                char = text.get_text_range(index, 1)
+                if not char.strip():
+                    continue
+                x, y = ctypes.c_double(), ctypes.c_double()
+                pypdfium2.raw.FPDFText_GetCharOrigin(text.raw, index, ctypes.byref(x),
+                                                     ctypes.byref(y))
+                size = round(pypdfium2.raw.FPDFText_GetFontSize(text.raw, index), 1)
+                left, _, right, _ = text.get_charbox(index)
+                lines.setdefault((size, round(y.value, 1)), []).append((left, right))
+            rows = [sorted(chars) for chars in lines.values() if len(chars) > 12]
+            ends = [round(chars[-1][1]) for chars in rows]
+            justified = [chars for chars in rows
+                         if ends.count(round(chars[-1][1])) >= 3]
+            for chars in justified:
+                gaps += [b[0] - a[1] for a, b in zip(chars, chars[1:]) if b[0] - a[1] > 1.2]
+    finally:
+        document.close()
+    return gaps
+
+
+def hyphenation_report(path, lang):
+    """What the preflight report says of ``lang``'s hyphenation, and a warning
+    (or None) when justified text of the PDF at ``path`` has none."""
+    from . import hyphenation
+
+    info = hyphenation.describe(lang)
+    gaps = sorted(word_spaces(path))
+    if gaps:
+        info.update(word_space_p99_pt=round(gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))], 1),
+                    word_space_max_pt=round(gaps[-1], 1))
+    warning = None
+    if info['source'] == 'none' and gaps:
+        warning = (f"{lang} has no hyphenation dictionary (neither the project's nor "
+                   f"pyphen's): its justified text is not hyphenated; word spaces up to "
+                   f"{info['word_space_max_pt']} pt (99th percentile "
+                   f"{info['word_space_p99_pt']} pt, aim at {WORD_SPACE_LIMIT:g})")
+        info['warning'] = warning
+    return info, warning
+
+
 def report(findings_by_output):
     """The JSON-ready preflight report of an edition."""
     return {

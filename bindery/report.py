@@ -27,6 +27,21 @@ def _size(path):
     return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
 
 
+def print_hyphenation(langs, warn=False):
+    """One line per language: the hyphenation it gets (ours, TeX's, pyphen's or
+    none). With ``warn``, a language with none is a warning on stderr."""
+    from .hyphenation import describe
+
+    for lang in sorted(set(langs)):
+        info = describe(lang)
+        if warn and info['source'] == 'none':
+            print_problems([f"{lang}: no hyphenation dictionary (neither the project's nor "
+                            f"pyphen's): justified text in {lang} will not be hyphenated"],
+                           'warning')
+        else:
+            console.print(f'hyphenation {lang}: {info["label"]}', markup=False)
+
+
 def summary(results, seconds):
     """Print the table and the summary line; return the exit code."""
     shown = set()  # a shared file's problem fails the edition in every product: once
@@ -47,6 +62,7 @@ def summary(results, seconds):
             else '[red]FAILED[/] [yellow]stale kept[/]' if result.stale
             else '[red]FAILED[/]', '–' if result.fresh else f'{result.seconds:.1f} s')
     console.print(table)
+    print_hyphenation(result.edition.rpartition('/')[2] for result in results)
     failed = [result for result in results if not result.ok]
     fresh = sum(1 for result in results if result.fresh)
     built = len(results) - len(failed) - fresh
