@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from html import unescape
 from pathlib import Path
 
-from . import __version__, content, copyfit, fonts, typography
+from . import __version__, content, copyfit, fonts, translate, typography
 from .content import load_edition
 from .editions import Result, remove_stale, wanted_paths
 from .errors import BookletError, RenderError, SourceError, SourceErrors
@@ -271,6 +271,8 @@ def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, tr
     paths = wanted_paths(out, booklet, name)
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
+        # Out-of-date translations build, with a warning (an error under --strict).
+        result.warnings += [str(w) for w in translate.stale_fields(root, edition, layout)]
         _render(root, booklet, layout, edition, context, paths, result,
                 (copyfitted, trusted))
     except SourceErrors as exc:
@@ -403,7 +405,7 @@ def _write_report(staged, findings, edition, booklet, result, title=''):
 
     report = preflight.report(findings)
     report.update(edition=edition.name, booklet=booklet.name, title=title,
-                  pages=result.pages, notes=result.notes)
+                  pages=result.pages, notes=result.notes, warnings=result.warnings)
     if not report['ok']:
         result.errors += [
             f'{edition.name} {output}: preflight {f.check}: '

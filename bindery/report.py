@@ -27,12 +27,16 @@ def _size(path):
     return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
 
 
-def summary(results, seconds):
-    """Print the table and the summary line; return the exit code."""
+def summary(results, seconds, strict=False):
+    """Print the table and the summary line; return the exit code (1 when an
+    edition failed, or, when ``strict``, when there was a warning)."""
     shown = set()  # a shared file's problem fails the edition in every product: once
+    warned = set()
     for result in results:
         print_problems(result.notes, 'note')
-        print_problems(result.warnings, 'warning')
+        print_problems((line for line in result.warnings
+                        if not (line in warned or warned.add(line))),
+                       'error' if strict else 'warning')
         print_problems(line for line in result.errors if not (line in shown or shown.add(line)))
     table = Table(title=None, show_edge=False, header_style='bold')
     for column in ('booklet', 'edition', 'pages', 'print', 'screen', 'status', 'time'):
@@ -56,8 +60,11 @@ def summary(results, seconds):
         several = len({result.booklet for result in results}) > 1
         names = [f'{r.booklet}/{r.edition}' if several else r.edition for r in failed]
         line += f'; failed: {", ".join(names)} (no output left for them)'
+    if warned:
+        line += f'; {len(warned)} warning(s)' + (' (--strict: they fail the build)'
+                                                  if strict else '')
     console.print(line, markup=False)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or (strict and warned) else EXIT_OK
 
 
 def fail(message, code=EXIT_FAILED):
