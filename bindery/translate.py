@@ -368,7 +368,8 @@ class Unit:
     """One translatable field as it goes to a translator."""
 
     file: str           # the original, project-relative: the exchange file's <file>
-    label: str          # its key path (facts[4].text), qualified for PO
+    label: str          # its key path in the file (facts[4].text)
+    qualifier: str      # '' for the shared file, '<layout>/' for a product's own
     source: str
     target: str
     state: str          # XLIFF 1.2 state
@@ -406,8 +407,8 @@ def units(root, country, original, lang):
                 notes.append('bindery: the original changed since this was translated '
                              '(or it was never marked as translated from it): check it '
                              'against the source.')
-            result.append(Unit(pair.shown_original, label, text, target, state, notes,
-                               limit))
+            result.append(Unit(pair.shown_original, label, pair.qualifier, text, target,
+                               state, notes, limit))
     return result
 
 
@@ -469,7 +470,7 @@ def _po(found, original, lang):
                        Content_Type='text/plain; charset=UTF-8')
     for unit in found:
         made = store.addsourceunit(unit.source)
-        made.setcontext(unit.label)
+        made.setcontext(unit.qualifier + unit.label)  # unique across the files
         made.addlocation(unit.file)
         for note in unit.notes:
             made.addnote(note, origin='developer')
@@ -513,8 +514,9 @@ def _read_exchange(file):
                 raise BookletError(f'{file}: a unit without its file (#: data/…) or a '
                                    'file without Language: it was not made by '
                                    'render.py translate export')
+            label = re.sub(rf'^{_NAME}/', '', unit.getcontext())
             found.setdefault((locations[0], lang), []).append(
-                (unit.getcontext(), unit.source, unit.target, not unit.isfuzzy()))
+                (label, unit.source, unit.target, not unit.isfuzzy()))
         return found
     for unit in store.units:
         node = unit.xmlelement
@@ -675,15 +677,24 @@ GROWTH = 1.4
 
 
 def pseudo_text(text, accents=ACCENTED):
-    """``text`` with its letters accented and lengthened to 140 % with its own words."""
-    accented = ''.join(accents.get(char, char) for char in text)
+    """``text`` with its letters accented and lengthened to at least 140 % with its
+    own words, whole (a word cut in two could end in a hyphen the typesetter
+    would take for a dash)."""
+    accented = ' '.join(''.join(accents.get(char, char) for char in text).split())
     want = math.ceil(len(text) * GROWTH)
-    words = accented.split() or [accented]
+    words = [word for word in accented.split() if any(c.isalnum() for c in word)] or [
+        accented]
     filler, i = '', 0
     while len(accented) + len(filler) < want:
-        filler += ' ' + words[i % len(words)]
+        filler += ' ' + words[i % len(words)].strip('-–—,;:')
         i += 1
-    return (accented + filler)[:max(want, len(accented))]
+    return accented + filler
+
+
+def _cut(text, limit):
+    """``text`` cut at the last space that leaves at most ``limit`` characters."""
+    cut = text[:limit + 1].rsplit(' ', 1)[0] if ' ' in text[:limit + 1] else text[:limit]
+    return cut.rstrip(' -–—,;:')
 
 
 def pseudo(root, target, out='build', jobs=0, say=print):
@@ -719,8 +730,18 @@ def pseudo(root, target, out='build', jobs=0, say=print):
         lengthened = 0
         for pair in pairs(root, country, lang, lang, layouts):
             relative = Path(pair.shown)
-            edits = {path: pseudo_text(_value(pair.source.data, path), accents)
-                     for path in pair.specs if _value(pair.source.data, path)}
+            edits = {}
+            for path, specs in pair.specs.items():
+                if not _value(pair.source.data, path):
+                    continue
+                text = pseudo_text(_value(pair.source.data, path), accents)
+                limit = min(spec.max_length for _, spec in specs)
+                if len(text) > limit:  # no translation may be longer: test the limit
+                    say(f'note: {pair.source.error(path, "")}'.rstrip(': ')
+                        + f': 40 % longer is {len(text)} characters, over the {limit} '
+                          'the layout allows: cut to fit')
+                    text = _cut(text, limit)
+                edits[path] = text
             copy = project / relative
             copy.write_bytes(replace_values(pair.translation.read_bytes(), pair.source,
                                             edits))
