@@ -109,12 +109,14 @@ def run_check(root, targets, strict=False):
             continue
         try:
             edition, _ = check_edition(root, booklet, layouts[booklet.layout], country, lang)
-            found = [str(w) for w in stale_fields(root, edition, layouts[booklet.layout])]
-            warnings += [w for w in found if w not in seen]
-            seen.update(found)
+            warnings += stale_fields(root, edition, layouts[booklet.layout])
         except SourceErrors as exc:
             problems += [str(e) for e in exc.errors if str(e) not in seen]
             seen.update(str(e) for e in exc.errors)
+    # Against an original with errors of its own, staleness is unsure: those first.
+    broken_files = {line.split(':', 1)[0] for line in problems}
+    warnings = list(dict.fromkeys(str(w) for w in warnings
+                                  if getattr(w, 'original', None) not in broken_files))
     report.print_problems(warnings, 'error' if strict else 'warning')
     report.print_problems(problems)
     editions = len({(c, l) for _, c, l in work})

@@ -8,12 +8,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import yamlsource
 from .errors import BookletError, SourceError, SourceErrors, UsageError
-from .schema import ListOf, MapOf, Record, Text
+from .schema import ListOf, MapOf, Record, Text, validate
 
 #: The fingerprints of a translation live beside it: ``ru.yaml`` → ``ru.lock.json``.
 LOCK_SUFFIX = '.lock.json'
@@ -228,6 +229,10 @@ def stale_fields(root, edition, layout):
             original_source = yamlsource.load(orig, root)
         except SourceErrors:
             continue  # its own edition reports it
+        problems = []
+        validate(schema, original_source, problems)
+        if problems:  # what it says is unsure until its own errors are fixed
+            continue
         translation = Path(source.path)
         translation = translation if translation.is_absolute() else root / translation
         warnings += _stale(root, source, original_source, text_fields(source.data, schema),
@@ -252,7 +257,7 @@ def _stale(root, source, original_source, paths, translation, edition_name):
                                  f'{edition_name}', field='translation_of' if at else '')]
     recorded = lock[1]
     warnings = []
-    for path in paths:
+    for path in paths:  # each names its original (``.original``) for `check`
         label = yamlsource.keypath(path)
         now = _value(original_source.data, path)
         mark = original_source.mark(path)
@@ -266,6 +271,8 @@ def _stale(root, source, original_source, paths, translation, edition_name):
         elif recorded[label] != fingerprint(now):
             warnings.append(source.error(
                 path, f'the original changed since this was translated ({there})'))
+    for warning in warnings:
+        warning.original = shown_original
     return warnings
 
 
@@ -745,13 +752,15 @@ def pseudo(root, target, out='build', jobs=0, say=print):
             lengthened += len(edits)
         say(f'pseudo-translated {lengthened} text(s) of {country}/{lang} by '
             f'{round((GROWTH - 1) * 100)} % (copies in {out_dir / "content"}); building')
+        started = time.perf_counter()
         problems, results = cli.run_build(project, out_dir, [f'{country}/{lang}'], jobs,
                                           force=True)
+        seconds = time.perf_counter() - started
     from .gallery import write_gallery
 
     write_gallery(out_dir, results)
     report.print_problems(problems)
-    code = report.summary(results, 0.0)
+    code = report.summary(results, seconds)
     return (report.EXIT_FAILED if problems else code), results
 
 
