@@ -452,6 +452,9 @@ def _xliff(found, original, lang):
         if unit.target:
             made.target = unit.target
             made.xmlelement.find(f'{{{XLIFF_NS}}}target').set('state', unit.state)
+        # Approved: final, as a CAT tool shows it (and locks it, in some); a stale
+        # or missing translation is not.
+        made.xmlelement.set('approved', 'yes' if unit.state == 'translated' else 'no')
         for note in unit.notes:
             made.addnote(note, origin='developer')
     for filenode in store.document.getroot().iterchildren(f'{{{XLIFF_NS}}}file'):
@@ -526,10 +529,11 @@ def _read_exchange(file):
             filenode = next(node.iterancestors(f'{{{store.namespace}}}file'))
         target_node = node.find(f'{{{store.namespace}}}target')
         state = target_node.get('state') if target_node is not None else 'new'
-        label = node.get('id')
+        # Confirmed: by its state; a tool that writes none says so with approved.
+        confirmed = state not in _UNCONFIRMED if state else node.get('approved') == 'yes'
         found.setdefault((filenode.get('original'), filenode.get('target-language')),
-                         []).append((label, unit.source, unit.target or '',
-                                     state not in _UNCONFIRMED))
+                         []).append((node.get('id'), unit.source, unit.target or '',
+                                     confirmed))
     return found
 
 
@@ -661,9 +665,20 @@ def _styled(old, value):
         return "'" + value.replace("'", "''") + "'"
     if old[:1] == '"':
         return _double(value)
-    if _PLAIN_SAFE.fullmatch(value) and ': ' not in value and ' #' not in value:
+    if _PLAIN_SAFE.fullmatch(value) and ': ' not in value and ' #' not in value \
+            and _reads_as_text(value):
         return value
     return None
+
+
+def _reads_as_text(value):
+    """Whether other YAML readers take ``value`` unquoted as text, not as a
+    boolean, number or null (``yes``, ``1.10``, ``~``): bindery's loader keeps
+    it text, editors and other tools would not."""
+    import yaml
+
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) == \
+        'tag:yaml.org,2002:str'
 
 
 # pseudo -------------------------------------------------------------------------------

@@ -197,6 +197,8 @@ def test_the_exported_xliff_is_valid_and_readable(every_product):
     states = {key: unit.xmlelement.find(f'{{{XLF}}}target').get('state')
               for key, unit in shared.items()}
     assert states['facts[4].text'] == 'needs-review-translation'
+    approved = {key: unit.xmlelement.get('approved') for key, unit in shared.items()}
+    assert approved.pop('facts[4].text') == 'no' and set(approved.values()) == {'yes'}
     assert {state for key, state in states.items() if key != 'facts[4].text'} == {
         'translated'}
     notes = shared['facts[4].text'].getnotes()
@@ -304,3 +306,47 @@ def test_a_pseudo_translation_builds_or_names_what_overflows(tmp_path, target):
     assert len(pseudo) >= 1.4 * len(written)
     accented = re.compile('[\u00c0-\u024f\u04c0-\u04ff\u0450-\u045f]')
     assert len(accented.findall(pseudo)) > len(accented.findall(written))
+
+
+SAMPLE = '''# a comment that stays
+plain: old text
+single: 'old text'
+double: "old text"
+folded: >-
+  old text that runs on a line and then on another line, long enough to be folded
+  here.
+# another comment
+list:
+  - >-
+    an item
+after: unchanged
+'''
+AWKWARD = ['a: b', '- dash first', '#hash first', 'ends with a colon:', "it's", 'with "quotes"',
+           'two  spaces  inside', ' leading space', 'trailing space ', 'yes', '~', '&anchor',
+           '*alias', '!tag', '%percent', '@at', '`tick', '{brace}', '[bracket]', 'tab\there',
+           'a very long sentence ' * 12 + 'that ends.', 'кириллица: «ёлочки» — тире']
+
+
+@pytest.mark.parametrize('key', ['plain', 'single', 'double', 'folded', 'list'])
+@pytest.mark.parametrize('value', AWKWARD)
+def test_any_text_is_written_back_in_place(key, value):
+    """Whatever the text, PyYAML reads back exactly it, and every byte outside
+    the value is as it was."""
+    from bindery import yamlsource
+    from bindery.translate import replace_values
+
+    raw = SAMPLE.encode('utf-8')
+    source = yamlsource.loads(raw, 'sample.yaml')
+    path = (key, 0) if key == 'list' else (key,)
+    new = replace_values(raw, source, {path: value}).decode('utf-8')
+    data = yaml.safe_load(new)
+    assert (data['list'][0] if key == 'list' else data[key]) == value
+    expected = yaml.safe_load(SAMPLE)
+    data[key] = expected[key]
+    assert data == expected
+    mark = source.values[path]
+    assert new.startswith(SAMPLE[:mark.start])
+    rest = SAMPLE[mark.end:].lstrip('\n')
+    assert new.endswith(rest)
+    assert [line for line in new.splitlines() if line.startswith('#')] == [
+        '# a comment that stays', '# another comment']
