@@ -15,7 +15,7 @@ from .manifest import load_booklets
 # edition has to be checked in full or built, so that a build with nothing to
 # do stays fast.
 TIME_LIMIT = 120
-COMMANDS = ('build', 'check', 'new', 'schemas', 'serve')
+COMMANDS = ('build', 'check', 'new', 'schemas', 'serve', 'translate')
 
 
 def parser():
@@ -31,7 +31,9 @@ def parser():
                    'new COUNTRY LANG: write starter content for a new edition; schemas: '
                    'write schemas/*.json, the JSON Schema of each kind of content file '
                    'for editors; serve: '
-                   'build, watch the sources, rebuild and preview on 127.0.0.1')
+                   'build, watch the sources, rebuild and preview on 127.0.0.1; '
+                   'translate accept|export|import|pseudo: the translators\' workflow '
+                   '(render.py translate --help)')
     p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
     p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
@@ -43,6 +45,8 @@ def parser():
     p.add_argument('--time-limit', type=int, default=TIME_LIMIT, metavar='S',
                    help=f'seconds an edition may take before it is stopped '
                         f'({TIME_LIMIT})')
+    p.add_argument('--strict', action='store_true',
+                   help='build, check: warnings (an out-of-date translation) fail the run')
     p.add_argument('--debug', action='store_true', help='show tracebacks of bugs')
     p.add_argument('--version', action='version', version=f'bindery {__version__}')
     return p
@@ -90,25 +94,38 @@ def _load_layouts(root, names):
     return layouts, errors
 
 
-def run_check(root, targets):
-    """Validate every selected edition; return the exit code."""
+def run_check(root, targets, strict=False):
+    """Validate every selected edition; return the exit code (warnings fail it
+    when ``strict``)."""
     from .pipeline import check_edition
+    from .translate import stale_fields
 
     work, problems = _select(root, targets)
     layouts, broken = _load_layouts(root, {booklet.layout for booklet, _, _ in work})
     problems += broken
-    seen = set(problems)
+    seen, warnings = set(problems), []
     for booklet, country, lang in work:
         if booklet.layout not in layouts:
             continue
         try:
-            check_edition(root, booklet, layouts[booklet.layout], country, lang)
+            edition, _ = check_edition(root, booklet, layouts[booklet.layout], country, lang)
+            warnings += stale_fields(root, edition, layouts[booklet.layout])
         except SourceErrors as exc:
             problems += [str(e) for e in exc.errors if str(e) not in seen]
             seen.update(str(e) for e in exc.errors)
+    # Against an original with errors of its own, staleness is unsure: those first.
+    broken_files = {line.split(':', 1)[0] for line in problems}
+    warnings = list(dict.fromkeys(str(w) for w in warnings
+                                  if getattr(w, 'original', None) not in broken_files))
+    report.print_problems(warnings, 'error' if strict else 'warning')
     report.print_problems(problems)
     report.print_hyphenation({lang for _, _, lang in work}, warn=True)
     editions = len({(c, l) for _, c, l in work})
+    if warnings and (strict or not problems):
+        report.console.print(f'{len(warnings)} warning(s)'
+                             + (' (--strict: they count as errors)' if strict else ''))
+    if strict and warnings and not problems:
+        return report.EXIT_FAILED
     if problems:
         report.console.print(f'{len(problems)} problem(s) in {editions} edition(s)')
         return report.EXIT_FAILED
@@ -244,8 +261,13 @@ def run_preview(root, out, targets, worker, time_limit=TIME_LIMIT):
 
 def main(argv=None):
     """Run the command line; return the exit code."""
-    args = parser().parse_intermixed_args(argv)  # options before or after targets
+    argv = sys.argv[1:] if argv is None else list(argv)
     root = Path.cwd()
+    if argv[:1] == ['translate']:  # its own actions and options: translate.parser()
+        from .translate import main as translate
+
+        return translate(argv[1:], root)
+    args = parser().parse_intermixed_args(argv)  # options before or after targets
     if args.command not in COMMANDS:  # a bare target: `render.py kyrgyzstan/ky`
         args.targets.insert(0, args.command)
         args.command = 'build'
@@ -255,7 +277,7 @@ def main(argv=None):
         return report.fail('--time-limit must be 1 second or more', report.EXIT_USAGE)
     try:
         if args.command == 'check':
-            return run_check(root, args.targets)
+            return run_check(root, args.targets, args.strict)
         if args.command == 'new':
             if len(args.targets) != 2:
                 raise UsageError('usage: render.py new <country> <lang>')
@@ -291,7 +313,7 @@ def main(argv=None):
                 problems.append(message.replace('the last good files are kept',
                                                 'the last gallery is kept'))
         report.print_problems(problems)
-        code = report.summary(results, time.perf_counter() - started)
+        code = report.summary(results, time.perf_counter() - started, args.strict)
         if args.debug:
             for result in results:
                 if result.trace:

@@ -201,13 +201,16 @@ def up_to_date(booklet, country, lang, out):
     """The result of an edition whose outputs are current: nothing to build."""
     name = f'{country}/{lang}'
     paths = wanted_paths(out, booklet, name)
-    pages = 0
+    pages, warnings = 0, []
     if 'preflight' in paths:
         try:
-            pages = json.loads(paths['preflight'].read_text(encoding='utf-8'))['pages']
-        except (OSError, ValueError, KeyError):
+            report = json.loads(paths['preflight'].read_text(encoding='utf-8'))
+            pages = report['pages']
+            # What the build warned of still holds (a stale translation): say it again.
+            warnings = [str(line) for line in report.get('warnings') or ()]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pages = 0
-    return Result(booklet.name, name, ok=True, pages=pages, fresh=True,
+    return Result(booklet.name, name, ok=True, pages=pages, fresh=True, warnings=warnings,
                   files={key: str(path) for key, path in paths.items()})
 
 

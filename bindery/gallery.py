@@ -61,6 +61,7 @@ class Card:
     files: dict = field(default_factory=dict)       # output -> Path
     report: dict = None           # the preflight JSON, when there is one
     errors: list = field(default_factory=list)      # a failed build's messages
+    warnings: list = field(default_factory=list)    # e.g. an out-of-date translation
     failed: bool = False          # the build said so, even with no report
     stale: bool = False           # failed; the files are its last good build's
     incomplete: bool = False      # a build was stopped while it replaced the files
@@ -127,6 +128,7 @@ def scan(out_dir, results=()):
         stem = result.edition.replace('/', '-')
         card = cards.setdefault((result.booklet, stem), Card(result.booklet, stem))
         card.edition = result.edition
+        card.warnings = list(getattr(result, 'warnings', None) or ())
         if not result.ok:
             card.failed, card.errors = True, list(result.errors)
     for (booklet, stem), card in cards.items():
@@ -140,6 +142,8 @@ def scan(out_dir, results=()):
         card.incomplete = state == REPLACING
     for card in cards.values():
         _read_report(card)
+        if not card.warnings and isinstance((card.report or {}).get('warnings'), list):
+            card.warnings = [str(line) for line in card.report['warnings']]
         card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
         title = (card.report or {}).get('title')
         card.title = title if isinstance(title, str) and title else _title(card)
@@ -255,6 +259,9 @@ def _card(out_dir, card, preview):
     if problems:
         html.append('<ul class="problems">\n' + ''.join(
             f'<li>{escape(problem)}</li>\n' for problem in problems) + '</ul>\n')
+    if card.warnings:
+        html.append('<ul class="warnings">\n' + ''.join(
+            f'<li>{escape(str(line))}</li>\n' for line in card.warnings) + '</ul>\n')
     html.append(_files_table(out_dir, card))
     html.append(_kit(out_dir, card))
     notes = [str(note).removeprefix(f'{card.edition}: ')
@@ -443,6 +450,8 @@ span.ok, strong.ok { color: var(--ok); } span.bad, strong.bad { color: var(--bad
           text-transform: uppercase; letter-spacing: 0.06em; }
 .kit .social { display: block; line-height: 0; margin: 0 0 6px; }
 .kit .social img { border: 1px solid var(--line); }
+.warnings { margin: 0 0 10px; padding-left: 18px; color: #8a5a00; font-size: 13px;
+  overflow-wrap: anywhere; }
 .notes { margin: 0 0 10px; padding-left: 18px; color: var(--muted); font-size: 13px; }
 .nofiles, .empty { color: var(--muted); }
 a { color: #1f5fbf; text-decoration: none; } a:hover { text-decoration: underline; }

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from html import unescape
 from pathlib import Path
 
-from . import __version__, content, copyfit, fonts, typography
+from . import __version__, content, copyfit, fonts, translate, typography
 from .content import load_edition
 from . import editions
 from .editions import Result, wanted_paths
@@ -280,6 +280,8 @@ def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, tr
     failed_report = None
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
+        # Out-of-date translations build, with a warning (an error under --strict).
+        result.warnings += [str(w) for w in translate.stale_fields(root, edition, layout)]
         _render(root, booklet, layout, edition, context, paths, result,
                 (copyfitted, trusted), editions.record_path(out, booklet, name))
     except SourceErrors as exc:
@@ -462,7 +464,8 @@ def _write_report(staged, findings, edition, booklet, result, title='', hyphen=N
 
     report = preflight.report(findings)
     report.update(edition=edition.name, booklet=booklet.name, title=title,
-                  pages=result.pages, notes=result.notes, hyphenation=hyphen)
+                  pages=result.pages, notes=result.notes, hyphenation=hyphen,
+                  warnings=result.warnings)
     if not report['ok']:
         result.errors += [
             f'{edition.name} {output}: preflight {f.check}: '

@@ -42,12 +42,16 @@ def print_hyphenation(langs, warn=False):
             console.print(f'hyphenation {lang}: {info["label"]}', markup=False)
 
 
-def summary(results, seconds):
-    """Print the table and the summary line; return the exit code."""
+def summary(results, seconds, strict=False):
+    """Print the table and the summary line; return the exit code (1 when an
+    edition failed, or, when ``strict``, when there was a warning)."""
     shown = set()  # a shared file's problem fails the edition in every product: once
+    warned = set()
     for result in results:
         print_problems(result.notes, 'note')
-        print_problems(result.warnings, 'warning')
+        print_problems((line for line in result.warnings
+                        if not (line in warned or warned.add(line))),
+                       'error' if strict else 'warning')
         print_problems(line for line in result.errors if not (line in shown or shown.add(line)))
     table = Table(title=None, show_edge=False, header_style='bold')
     for column in ('booklet', 'edition', 'pages', 'print', 'screen', 'status', 'time'):
@@ -77,8 +81,11 @@ def summary(results, seconds):
         if kept:
             line += (f' ({kept} keep the files of their last good build, marked stale, '
                      'until a build of them succeeds)')
+    if warned:
+        line += f'; {len(warned)} warning(s)' + (' (--strict: they fail the build)'
+                                                  if strict else '')
     console.print(line, markup=False)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or (strict and warned) else EXIT_OK
 
 
 def fail(message, code=EXIT_FAILED):
