@@ -435,7 +435,7 @@ _WORD = re.compile(r'\w+')
 def _hyphenate(context, text, total=5, left=2, right=2):
     """``{{ paragraph | hyphenate }}``: the text with a soft hyphen (U+00AD) at every
     point where the language's dictionary lets a word break: pyphen's, and the
-    project's own for kk and ky. Words shorter than ``total`` letters are left
+    project's own for kk, ky, tg, hy and ka. Words shorter than ``total`` letters are left
     whole, and no break leaves fewer than ``left`` letters before it or ``right``
     after it (as CSS ``hyphenate-limit-chars``), and none inside an f-ligature,
     nor in a paragraph with a run of over 25 characters without a space.
@@ -472,7 +472,7 @@ def _hyphenate(context, text, total=5, left=2, right=2):
 
 
 def _dictionary(lang, left, right):
-    """The pyphen dictionary of ``lang`` (ours for kk and ky), or None; made once
+    """The pyphen dictionary of ``lang`` (ours for kk, ky, tg, hy and ka), or None; made once
     per process and dictionary file, not once per paragraph."""
     import pyphen
 

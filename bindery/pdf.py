@@ -5,6 +5,7 @@ import ctypes.util
 import gc
 import logging
 import math
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,9 +181,12 @@ def _refuse_attachments(document):
                           'attachments are not allowed; remove rel="attachment"')
 
 
-#: The font configuration and parsed stylesheets of the last layout and fonts a
-#: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``.
+#: The font configurations and parsed stylesheets of the last layouts and fonts a
+#: worker rendered with: ``{(base URL, font CSS): (FontConfiguration, {css: CSS})}``,
+#: the most recent last; at most :data:`KEEP_FONTS` (a preview worker of ``serve``
+#: goes from product to product for one edit).
 _FONTS = {}
+KEEP_FONTS = 4
 
 
 def forget_fonts():
@@ -212,10 +216,11 @@ class Renderer:
         #: A :class:`layouts.Finder`: where in the layout's files a failure was asked for.
         self.finder = finder
         key = (base_url, font_css)
-        if key not in _FONTS:
-            _FONTS.clear()  # another layout: its fonts are not this one's
-            _FONTS[key] = FontConfiguration(), {}
-        self.font_config, self._sheets = _FONTS[key]
+        kept = _FONTS.pop(key, None) or (FontConfiguration(), {})
+        while len(_FONTS) >= KEEP_FONTS:
+            del _FONTS[next(iter(_FONTS))]  # the least recently used
+        _FONTS[key] = kept
+        self.font_config, self._sheets = kept
 
     def _sheet(self, text):
         import weasyprint
@@ -447,12 +452,13 @@ def check_placement(document, pages, watch=None):
     that does not fit carries part of its section onto a page of its own; that
     is found here, with how much runs over. ``watch`` is the layout's CSS
     selector of the elements worth naming when they run over (``.fact``): a
-    message names those carried over, by their ``data-label``, else their
-    ``id``, in document order; with no ``watch`` it names none.
+    message names them by their ``data-label``, else their ``id`` (see
+    :func:`_to_blame` for which); with no ``watch`` it names none.
     """
     watched = _watched(document, watch)
     spread = {}  # wanted page -> {page it landed on: [height, elements, used]} (mm)
     rooms = {}  # page -> the height of its page area, in mm
+    heights = {}  # watched element -> its height, all pages, in mm
     for number, page in enumerate(document.pages, 1):
         rooms[number] = weasy.page_area(page).height * PX_TO_MM
         for box in weasy.sections(page, 'data-page'):
@@ -462,19 +468,20 @@ def check_placement(document, pages, watch=None):
             # What its children fill, the blank at its foot aside.
             entry[2] += weasy.filled_height(box) * PX_TO_MM
             entry[1] |= weasy.elements_in(box)
+            for element, height in weasy.element_heights(box, watched).items():
+                heights[element] = heights.get(element, 0.0) + height * PX_TO_MM
     problems = _clipped(document, watched)
     for wanted, landed in sorted(spread.items()):
         first, *rest = sorted(landed)
         if rest:
             height = sum(landed[number][0] for number in rest)
-            carried = set().union(*(landed[number][1] for number in rest))
-            names = [label for element, label in watched.items() if element in carried]
+            names = _to_blame(wanted, spread, rooms, watched, heights)
             # What it needs: all its children fill, over the room of its page.
             room = rooms[first]
             used = sum(entry[2] for entry in landed.values())
             problems.append(Problem(
                 wanted, f'page {wanted} runs over by {height:.1f} mm'
-                + (f' ({", ".join(names)} {"does" if len(names) == 1 else "do"} not fit)'
+                + (f' ({_listed(names)} {"does" if len(names) == 1 else "do"} not fit)'
                    if names else '')
                 + ': shorten the text or let the layout give it more room',
                 used / room if room > 0 else None))
@@ -482,6 +489,89 @@ def check_placement(document, pages, watch=None):
         problems.append(Problem(None, f'the layout makes {len(document.pages)} pages, '
                                       f'not {pages}'))
     return problems
+
+
+#: A label's kind and number: ``fact 6`` → ``fact``, ``6``.
+_NUMBERED = re.compile(r'(.*\S)\s+(\d+)')
+
+
+def _kind(label):
+    match = _NUMBERED.fullmatch(label)
+    return match.group(1) if match else label
+
+
+def _to_blame(wanted, spread, rooms, watched, heights):
+    """The labels of the watched elements to name when the section of page
+    ``wanted`` runs over, in document order.
+
+    The elements carried over are where the page broke, not always what made
+    it: a layout that shares numbered items out between pages (fact 1 … fact
+    9, in runs as even as it can) overflows on the page of fact 4 when facts 6
+    and 9 are too long. So the items of each kind on the section (labels alike
+    but for their number: ``fact 4`` is of kind ``fact``), wherever they are,
+    are measured against an even share of the room the sections that hold
+    them leave them: those taller than it by more than a quarter are named, if
+    they are fewer than half of their kind (else the items are too long
+    together). When none is named so (or a kind has fewer than three items),
+    the elements carried over are: it is said where the page broke.
+    """
+    landed = spread[wanted]
+    first = min(landed)
+    carried = set().union(*(entry[1] for number, entry in landed.items() if number != first))
+    mine = set().union(*(entry[1] for entry in landed.values()))
+    long = set()
+    for kind in {_kind(watched[element]) for element in mine if element in watched}:
+        items = [element for element, label in watched.items() if _kind(label) == kind]
+        if len(items) < 3 or any(element not in heights for element in items):
+            continue
+        room = 0.0  # what the sections holding them leave them
+        for section in spread.values():
+            held = set().union(*(entry[1] for entry in section.values()))
+            if held.isdisjoint(items):
+                continue
+            used = sum(entry[2] for entry in section.values())
+            room += rooms[min(section)] - (used - sum(heights[element] for element in items
+                                                      if element in held))
+        over = [element for element in items if heights[element] > 1.25 * room / len(items)]
+        if len(over) < len(items) / 2:
+            long.update(over)
+    named = long or carried
+    return [label for element, label in watched.items() if element in named]
+
+
+def _listed(labels):
+    """``fact 7``; ``facts 6 and 9``; ``fact 3, lede and about``: labels of one
+    kind and a number each are said once, in the plural."""
+    groups = {}  # kind -> numbers, or label -> None
+    for label in labels:
+        match = _NUMBERED.fullmatch(label)
+        if match:
+            groups.setdefault(match.group(1), []).append(match.group(2))
+        else:
+            groups.setdefault(label, None)
+    parts = []
+    for kind, numbers in groups.items():
+        if numbers is None or len(numbers) == 1:
+            parts.append(kind if numbers is None else f'{kind} {numbers[0]}')
+        else:
+            parts.append(f'{_plural(kind)} {_and(numbers)}')
+    if len(parts) > 1 and any(' and ' in part for part in parts):
+        return f'{", ".join(parts[:-1])}, and {parts[-1]}'  # facts 3 and 4, and lede
+    return _and(parts)
+
+
+def _plural(noun):
+    """``fact`` → ``facts``, ``box`` → ``boxes``, ``entry`` → ``entries`` (the
+    labels are English, as the messages are)."""
+    if noun.endswith(('s', 'x', 'z', 'ch', 'sh')):
+        return noun + 'es'
+    if noun.endswith('y') and noun[-2:-1] not in 'aeiou':
+        return noun[:-1] + 'ies'
+    return noun + 's'
+
+
+def _and(items):
+    return items[0] if len(items) == 1 else f'{", ".join(items[:-1])} and {items[-1]}'
 
 
 def _watched(document, watch):

@@ -104,6 +104,27 @@ def elements_in(box):
             if getattr(descendant, 'element', None) is not None}
 
 
+def element_heights(box, elements):
+    """``{element: height}`` for each of ``elements`` with a box inside ``box``: the
+    border-box height of its outermost box there (an element's text and anonymous
+    boxes carry its element too; they are inside that box, and not counted), with
+    what its children fill for its content: a box split at a page break is
+    stretched to the foot of the page, and that blank is not the element's."""
+    found = {}
+    stack = [(box, None)]
+    while stack:
+        current, inside = stack.pop()
+        element = getattr(current, 'element', None)
+        if element is not None and element is not inside and element in elements:
+            content = filled_height(current) if getattr(current, 'children', None) \
+                else current.height
+            found[element] = found.get(element, 0) + (
+                current.border_height() - current.height + content)
+            inside = element
+        stack.extend((child, inside) for child in getattr(current, 'children', ()))
+    return found
+
+
 def lines(page):
     """Every :class:`Line` of text in the flow of ``page`` (the running heads and
     folios of its margin boxes aside), in document order, inline blocks' included."""
