@@ -97,14 +97,15 @@ def write_record(path, state, files, **more):
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + '\n')
 
 
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` under a temporary name, then rename it: a reader
-    sees the old file or the new one, and a full disk leaves the old one."""
+def write_atomic(path, data):
+    """Write ``data`` (text, as UTF-8, or bytes) to ``path`` under a temporary name,
+    then rename it: a reader sees the old file or the new one, and a full disk
+    leaves the old one."""
     path = Path(path)
     handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.{os.getpid()}.', dir=path.parent)
     try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
-            stream.write(text)
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data.encode('utf-8') if isinstance(data, str) else data)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:

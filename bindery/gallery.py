@@ -17,8 +17,6 @@ or from the edition's set record when the page is made later).
 """
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -27,7 +25,7 @@ from urllib.parse import quote
 from PIL import Image
 
 from .editions import (COMPLETE, OWN_PREFIX, PRESSKIT, PRESSKIT_PICTURES, REPLACING,
-                       STALE, read_record)
+                       STALE, read_record, write_atomic)
 
 #: The files of an edition, in the order the gallery lists them: output name,
 #: file suffix, label.
@@ -100,7 +98,7 @@ def write_gallery(out_dir, results=(), preview=False):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / 'index.html'
-    _write_atomic(target, render_gallery(out_dir, results, preview).encode('utf-8'))
+    write_atomic(target, render_gallery(out_dir, results, preview).encode('utf-8'))
     return target
 
 
@@ -382,16 +380,6 @@ def _size(size):
     return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
 
 
-def _write_atomic(path, data):
-    handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as file:
-            file.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 _HEAD = '''<!DOCTYPE html>

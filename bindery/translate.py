@@ -4,7 +4,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import yamlsource
+from .editions import write_atomic
 from .errors import BookletError, SourceError, SourceErrors, UsageError
 from .schema import ListOf, MapOf, Record, Text, validate
 
@@ -76,20 +76,10 @@ def write_lock(path, original, fields):
     path = Path(path)
     if path.is_file() and path.read_text(encoding='utf-8') == text:
         return False
-    _write_atomic(path, text.encode('utf-8'))
+    write_atomic(path, text.encode('utf-8'))
     return True
 
 
-def _write_atomic(path, data):
-    handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.{os.getpid()}.', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # Which fields are translatable ---------------------------------------------------
@@ -430,7 +420,7 @@ def export(root, name, lang, output=None, out='build', say=print):
         data = _po(found, original, lang)
     else:
         data = _xliff(found, original, lang)
-    _write_atomic(output, data)
+    write_atomic(output, data)
     stale = sum(unit.state == 'needs-review-translation' for unit in found)
     new = sum(unit.state == 'new' for unit in found)
     say(f'wrote {output}: {len(found)} unit(s), {stale} to review, {new} to translate')
@@ -581,7 +571,7 @@ def _merge(root, file, original_shown, lang, items, say):
     if edits:
         raw = pair.translation.read_bytes()
         new = replace_values(raw, pair.source, edits)
-        _write_atomic(pair.translation, new)
+        write_atomic(pair.translation, new)
     lock = read_lock(pair.lock)
     recorded = dict(lock[1]) if lock and lock[0] == pair.original.name else {}
     recorded.update(accepted)
