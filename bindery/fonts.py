@@ -5,6 +5,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
+from fontTools import unicodedata as ucd
 from fontTools.ttLib import TTFont
 
 from .errors import SourceError
@@ -24,6 +25,42 @@ def _cmap(path):
         font.close()
 
 
+@lru_cache(maxsize=None)
+def _script_cmap(path, script):
+    """The characters of the file at ``path`` that belong to ``script`` (a Unicode
+    script name: ``Armenian``), by their script extensions, so punctuation two
+    scripts share (``։``, U+0589, Armenian and Georgian) is each one's."""
+    code = ucd.script_code(script)
+    return frozenset(point for point in _cmap(path) if code in ucd.script_extension(chr(point)))
+
+
+def script_known(script):
+    """Whether ``script`` is a Unicode script name fontTools knows (``Georgian``)."""
+    try:
+        ucd.script_code(script)
+    except KeyError:
+        return False
+    return True
+
+
+def served(face, root):
+    """The characters ``face`` sets: its file's, or with ``script``, only those of
+    that script (the rest of its family's text is the other faces')."""
+    path = str(Path(root, 'fonts', face['file']))
+    return _script_cmap(path, face['script']) if face.get('script') else _cmap(path)
+
+
+def unicode_range(points):
+    """``U+531-556, U+559-58A``: the CSS unicode-range of the code points."""
+    ranges, points = [], sorted(points)
+    for point in points:
+        if ranges and point == ranges[-1][1] + 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    return ', '.join(f'U+{a:X}' if a == b else f'U+{a:X}-{b:X}' for a, b in ranges)
+
+
 def unreadable(path):
     """Why the font file at ``path`` cannot be used, or None when it can."""
     try:
@@ -34,25 +71,34 @@ def unreadable(path):
 
 
 def font_face_css(layout, root):
-    """``@font-face`` rules for every face the layout declares, by file URL."""
+    """``@font-face`` rules for every face the layout declares, by file URL; a
+    face for one script gets the ``unicode-range`` of that script's characters in
+    its file, so the family sets that script in it and everything else in its
+    other faces."""
     rules = []
     for face in layout.spec['fonts']:
         url = Path(root, 'fonts', face['file']).resolve().as_uri()
+        limit = (f" unicode-range: {unicode_range(served(face, root))};"
+                 if face.get('script') else '')
         rules.append(
             f"@font-face {{ font-family: '{face['family']}'; src: url('{url}'); "
-            f"font-weight: {face['weight']}; font-style: {face['style']}; }}")
+            f"font-weight: {face['weight']}; font-style: {face['style']};{limit} }}")
     return '\n'.join(rules) + '\n'
 
 
 def missing_glyphs(faces, root, text):
-    """``{char: [families]}`` for each character of ``text`` some of ``faces`` lacks."""
+    """``{char: [families]}`` for each character of ``text`` that some face of
+    ``faces`` lacks: a face is a family at a weight and style, whose files (one,
+    and those for one script each) together must have the glyph."""
     missing = {}
-    faces = [(face['family'], _cmap(str(Path(root, 'fonts', face['file']))))
-             for face in faces]
+    composed = {}
+    for face in faces:
+        key = face['family'], face['weight'], face['style']
+        composed[key] = composed.get(key, frozenset()) | served(face, root)
     for char in sorted(set(text) - {'\n', '\t'}):
         if unicodedata.category(char) == 'Cf' and char != '\u00ad':  # joiners draw nothing
             continue
-        lacking = [family for family, cmap in faces if ord(char) not in cmap]
+        lacking = [key[0] for key, cmap in composed.items() if ord(char) not in cmap]
         if lacking:
             missing[char] = list(dict.fromkeys(lacking))
     return missing

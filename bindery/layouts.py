@@ -65,6 +65,12 @@ def layout_schema(name):
                                 'a .ttf or .otf path under fonts/'),
                 'weight': Integer('The CSS font-weight.', 100, 900),
                 'style': Pattern('The CSS font-style.', 'normal|italic', 'normal or italic'),
+                'script': Pattern(
+                    'The Unicode script this file sets for its family (Armenian, Georgian): '
+                    'it is used for that script only, the family\'s other files for the '
+                    'rest; absent, the file sets everything it has glyphs for.',
+                    r'[A-Z][A-Za-z_ ]+', 'a Unicode script name like Armenian',
+                    required=False, default=None),
             })),
         'colors': MapOf('Every colour the layout uses, as CMYK for print and RGB for screen.',
                         Record('A colour.', {
@@ -229,6 +235,14 @@ def load_layout(root, name):
         elif problem := fonts.unreadable(path):
             errors.append(source.error(at, f"fonts/{file} is not a font fontTools can "
                                            f'read ({problem})'))
+    for i, face in enumerate(spec['fonts']):
+        script = face['script']
+        if script and not fonts.script_known(script):
+            errors.append(source.error(('fonts', i, 'script'), f"'{script}' is not a Unicode "
+                                       'script name (Armenian, Georgian, Cyrillic…)'))
+        elif script and not errors and not fonts.served(face, root):
+            errors.append(source.error(('fonts', i, 'script'), f"fonts/{face['file']} has "
+                                       f'no {script} letters'))
     if not errors:
         errors += fonts.check_renderer_characters(spec['fonts'], root, source)
     if spec['watch']:
