@@ -1,5 +1,6 @@
 """The layout's fonts: the @font-face rules that load them, and a glyph check before rendering."""
 
+import re
 import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -45,9 +46,83 @@ def script_known(script):
 
 def served(face, root):
     """The characters ``face`` sets: its file's, or with ``script``, only those of
-    that script (the rest of its family's text is the other faces')."""
+    that script (the rest of the text is its family's)."""
     path = str(Path(root, 'fonts', face['file']))
     return _script_cmap(path, face['script']) if face.get('script') else _cmap(path)
+
+
+def fallbacks(faces):
+    """``{family: [fallback families]}``: the families a layout's CSS must name after
+    each one (``font-family: 'Noto Serif', 'Noto Serif Armenian'``), in order."""
+    found = {}
+    for face in faces:
+        if face.get('fallback_for'):
+            found.setdefault(face['fallback_for'], [])
+            if face['family'] not in found[face['fallback_for']]:
+                found[face['fallback_for']].append(face['family'])
+    return found
+
+
+#: A font size (with its unit) and line height in a ``font`` shorthand: the
+#: families come after it.
+_FONT_SIZE = re.compile(r'[\d.]+(?:pt|px|mm|cm|in|q|pc|em|rem|ex|ch|%)(?:\s*/\s*\S+)?\s+(?=\S)'
+                        r'|\)(?:\s*/\s*\S+)?\s+(?=[\'"A-Za-z])', re.I)
+
+
+def _families(name, value):
+    """The family names of a ``font`` or ``font-family`` declaration's value."""
+    if name == 'font':
+        sizes = list(_FONT_SIZE.finditer(value))
+        if not sizes:
+            return []
+        value = value[sizes[-1].end():]
+    return [part.strip().strip('\'"') for part in value.split(',')]
+
+
+def _declarations(rules):
+    """Every declaration of ``rules`` (tinycss2 nodes), in nested blocks too."""
+    import tinycss2
+
+    for rule in rules:
+        if rule.type in ('qualified-rule', 'at-rule') and rule.content is not None:
+            yield from _declarations(tinycss2.parse_blocks_contents(
+                rule.content, skip_comments=True, skip_whitespace=True))
+        elif rule.type == 'declaration':
+            yield rule
+
+
+def check_stacks(faces, folder, stylesheets, shown):
+    """Errors for each ``font``/``font-family`` of the stylesheets that names a family
+    without the families that stand in for it for other scripts after it; ``shown``
+    is the folder as messages name it (``layouts/nine-facts``)."""
+    import tinycss2
+
+    needed = fallbacks(faces)
+    errors = []
+    for sheet in stylesheets:
+        path = Path(folder, sheet)
+        try:
+            css = path.read_text(encoding='utf-8')
+        except (OSError, UnicodeDecodeError):
+            continue  # the layout's own check says so
+        rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+        for declaration in _declarations(rules):
+            if declaration.lower_name not in ('font', 'font-family'):
+                continue
+            families = _families(declaration.lower_name,
+                                 tinycss2.serialize(declaration.value).strip())
+            for index, family in enumerate(families):
+                lacking = [name for name in needed.get(family, [])
+                           if name not in families[index + 1:]]
+                if lacking:
+                    errors.append(SourceError(
+                        f'{shown}/{sheet}', declaration.source_line,
+                        declaration.source_column, '',
+                        f"{declaration.name}: '{family}' without "
+                        f"{', '.join(repr(name) for name in lacking)} after it: those set "
+                        f'the scripts it lacks (layout.yaml fallback_for); without them a '
+                        'system font would'))
+    return errors
 
 
 def unicode_range(points):
@@ -73,8 +148,7 @@ def unreadable(path):
 def font_face_css(layout, root):
     """``@font-face`` rules for every face the layout declares, by file URL; a
     face for one script gets the ``unicode-range`` of that script's characters in
-    its file, so the family sets that script in it and everything else in its
-    other faces."""
+    its file: named after the family it stands in for, it sets that script only."""
     rules = []
     for face in layout.spec['fonts']:
         url = Path(root, 'fonts', face['file']).resolve().as_uri()
@@ -88,12 +162,13 @@ def font_face_css(layout, root):
 
 def missing_glyphs(faces, root, text):
     """``{char: [families]}`` for each character of ``text`` that some face of
-    ``faces`` lacks: a face is a family at a weight and style, whose files (one,
-    and those for one script each) together must have the glyph."""
+    ``faces`` lacks: a face is a family at a weight and style, with the faces that
+    stand in for it for one script each (``fallback_for``); one of them must have
+    the glyph."""
     missing = {}
     composed = {}
     for face in faces:
-        key = face['family'], face['weight'], face['style']
+        key = face.get('fallback_for') or face['family'], face['weight'], face['style']
         composed[key] = composed.get(key, frozenset()) | served(face, root)
     for char in sorted(set(text) - {'\n', '\t'}):
         if unicodedata.category(char) == 'Cf' and char != '\u00ad':  # joiners draw nothing
