@@ -36,15 +36,21 @@ def first_key_position(project, relative):
 
 
 def families_without(project, char):
-    """The layout's font families (in its order) whose files have no glyph for ``char``."""
+    """The layout's font families (in its order) whose files have no glyph for ``char``:
+    a face for one script (``fallback_for``) counts as part of the family it stands in for."""
     faces = yaml.safe_load(project.read(LAYOUT))['fonts']
-    lacking = []
+    having, families = set(), []
     for face in faces:
+        family = face.get('fallback_for') or face['family']
+        if family not in families:
+            families.append(family)
         font = TTFont(project.path('fonts') / face['file'], lazy=True)
-        if ord(char) not in font.getBestCmap() and face['family'] not in lacking:
-            lacking.append(face['family'])
+        if ord(char) in font.getBestCmap():
+            having.add((family, face['weight'], face['style']))
         font.close()
-    return lacking
+    return [family for family in families
+            if any((family, face['weight'], face['style']) not in having
+                   for face in faces if (face.get('fallback_for') or face['family']) == family)]
 
 
 def glyph_error(project, relative, field, char, occurrence=1):
@@ -122,10 +128,14 @@ def test_armenian_and_georgian_come_from_the_script_faces(project):
     """Noto Serif and Inter have no Armenian or Georgian; the layout's faces for those
     scripts (``script:``) give every weight and style of both families their glyphs."""
     faces = yaml.safe_load(project.read(LAYOUT))['fonts']
+
+    def key(face):
+        return face.get('fallback_for') or face['family'], face['weight'], face['style']
+
     for char in ('\u0561', '\u0589', '\u10d0'):  # ա, ։ (Armenian full stop), ა
-        having = {(face['family'], face['weight'], face['style']) for face in faces
+        having = {key(face) for face in faces
                   if ord(char) in TTFont(project.path('fonts') / face['file']).getBestCmap()}
-        assert having == {(face['family'], face['weight'], face['style']) for face in faces}
+        assert having == {key(face) for face in faces}, char
         assert not any(ord(char) in TTFont(project.path('fonts') / face['file']).getBestCmap()
                        for face in faces if 'script' not in face), char
     project.replace(KK, 'шалдыққан жандарға', 'шалдыққан \u0561\u0589 \u10d0 жандарға')
