@@ -1,6 +1,12 @@
 """Measure the gaps between words in justified text, without and with hyphenation.
 
     .venv/bin/python benchmarks/wordgaps.py
+    .venv/bin/python benchmarks/wordgaps.py build/   # every justified paragraph built
+
+With a folder (or PDF files), every justified paragraph of every print PDF in
+it is found from the character positions alone and its 99th percentile word
+space printed, worst first, with the worst per edition (see paragraphs()).
+Without, as follows.
 
 For every edition, the justified reading text (the intro, page 2) is set twice,
 once with ``hyphens: manual`` (no hyphenation) and once with ``hyphens: auto``
@@ -59,6 +65,107 @@ def gaps_in(pdf_path, pages):
     return gaps
 
 
+#: The sizes of text measured per paragraph: running text, not display type.
+PARAGRAPH_SIZES = (6.0, 20.0)
+
+
+def _lines(text):
+    """The lines of a text page: ``[(baseline, size, [(left, right, char)])]``,
+    a line split where a gap is wider than a column gutter could be a space."""
+    rows = {}
+    for index in range(text.count_chars()):
+        char = text.get_text_range(index, 1)
+        size = pypdfium2.raw.FPDFText_GetFontSize(text.raw, index)
+        if not char.strip() or not PARAGRAPH_SIZES[0] <= size <= PARAGRAPH_SIZES[1]:
+            continue
+        left, _, right, _ = text.get_charbox(index)
+        rows.setdefault((round(_baseline(text, index), 1), round(size, 1)), []).append(
+            (left, right, char))
+    lines = []
+    for (baseline, size), chars in rows.items():
+        chars.sort()
+        start = 0
+        for i in range(1, len(chars) + 1):
+            if i == len(chars) or chars[i][0] - chars[i - 1][1] > 2.5 * size:
+                lines.append((baseline, size, chars[start:i]))
+                start = i
+    lines.sort(key=lambda line: (-line[0], line[2][0][0]))
+    return lines
+
+
+def paragraphs(pdf_path):
+    """``[(page, first words, gaps)]``: each justified paragraph of the PDF and the
+    word spaces (pt) of its justified lines.
+
+    Lines of one size and one line pitch, over one another, make a block; a
+    block is justified when at least two of its lines end at the same x (within
+    1.5 pt: glyphs differ in side bearings), its right edge; a paragraph ends at
+    a line that stops short of the edge (its last line, not measured) or where
+    the block ends."""
+    document = pypdfium2.PdfDocument(str(pdf_path))
+    found = []
+    for number in range(len(document)):
+        text = document[number].get_textpage()
+        blocks = []
+        for line in _lines(text):
+            baseline, size, chars = line
+            for block in blocks:
+                last_base, last_size, last_chars = block[-1]
+                pitch = last_base - baseline
+                same_pitch = (len(block) < 2 or abs(pitch - (block[-2][0] - last_base)) < 0.6)
+                overlap = chars[0][0] < last_chars[-1][1] and last_chars[0][0] < chars[-1][1]
+                if (abs(size - last_size) < 0.2 and 0 < pitch < 2.2 * size and same_pitch
+                        and overlap):
+                    block.append(line)
+                    break
+            else:
+                blocks.append([line])
+        for block in blocks:
+            ends = [chars[-1][1] for _, _, chars in block]
+            edge = max(ends)
+            if sum(abs(edge - end) <= 1.5 for end in ends) < 2:
+                continue  # ragged, or one line: not justified
+            paragraph = []
+            for _, size, chars in block:
+                if abs(edge - chars[-1][1]) <= 1.5:
+                    paragraph.append(chars)
+                    continue
+                if paragraph:
+                    found.append(_paragraph(number + 1, paragraph))
+                paragraph = []
+            if paragraph:
+                found.append(_paragraph(number + 1, paragraph))
+    document.close()
+    return found
+
+
+def _paragraph(page, lines):
+    gaps = [l2 - r1 for chars in lines for (_, r1, _), (l2, _, _) in zip(chars, chars[1:])
+            if l2 - r1 > 1.2]
+    first = ''.join(char for _, _, char in lines[0][:40])
+    return page, first, gaps
+
+
+def report_paragraphs(paths, limit=9.0):
+    """Print the p99 word space of every justified paragraph of ``paths``, worst first."""
+    rows = []
+    for path in paths:
+        for page, first, gaps in paragraphs(path):
+            if gaps:
+                rows.append((percentile(gaps, 0.99), len(gaps), f"{Path(path).parent.name}/{Path(path).name}", page, first))
+    worst = {}
+    for p99, _, name, _, _ in rows:
+        worst[name] = max(worst.get(name, 0), p99)
+    print(f'{"p99 pt":>7} {"gaps":>5}  {"pdf":40} page  starts')
+    for p99, count, name, page, first in sorted(rows, reverse=True):
+        flag = '  over' if p99 > limit else ''
+        print(f'{p99:7.2f} {count:5}  {name:40} {page:4}  {first[:30]}{flag}')
+    print(f'\nworst paragraph per PDF (limit {limit} pt):')
+    for name, p99 in sorted(worst.items()):
+        print(f'{p99:7.2f}  {name}{"  over" if p99 > limit else ""}')
+    return worst
+
+
 def _baseline(text, index):
     """The y of a character's origin: letters with descenders share it with the rest."""
     x, y = ctypes.c_double(), ctypes.c_double()
@@ -98,4 +205,10 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) > 1:
+        targets = [Path(arg) for arg in sys.argv[1:]]
+        report_paragraphs(sorted(
+            path for target in targets
+            for path in (target.rglob('*-print.pdf') if target.is_dir() else [target])))
+    else:
+        main()

@@ -63,7 +63,9 @@ SHORT_WORDS_STAY = {'ru': 2, 'tg': 1, 'en': 1}
 
 _QUOTE_CHARS = '"«»“”„'
 _NUMBER_GROUPS = re.compile(r'(?<=\d) (?=\d{3}(?!\d))')
-_NUMBER_WORD = re.compile(r'(?<![\w.,])(\d[\d.,\u202f]*) (?=\S)')
+# A number ends in a digit: "1993, shortly" and "2020. The" end a clause, and
+# keep no word.
+_NUMBER_WORD = re.compile(r'(?<![\w.,])(\d(?:[\d.,\u202f]*\d)?) (?=\S)')
 _NUMERO = re.compile(r'№ ?(?=\d)')
 _DASH = re.compile(r' ([–—]) ')
 _YEAR_RANGE = re.compile(r'\b(\d{4})-(\d{4})\b')
