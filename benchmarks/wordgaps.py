@@ -147,11 +147,12 @@ def paragraphs(pdf_path, reader='pdfium'):
     another font (Armenian or Georgian words, spaces in Noto Serif): there it
     sees lines far shorter than they print, and only poppler measures them.
 
-    Lines of one size and one line pitch, over one another, make a block; a
-    block is justified when at least two of its lines end at the same x (within
-    1.5 pt: glyphs differ in side bearings), its right edge; a paragraph ends at
-    a line that stops short of the edge (its last line, not measured) or where
-    the block ends."""
+    Lines of one size and one line pitch, over one another, make a block (a
+    paragraph, or several with no space between); a block of two lines or more
+    is justified when its right edge, where its longest line ends, is where
+    another line of the page ends too (within 1.5 pt: glyphs differ in side
+    bearings); a paragraph ends at a line that stops short of the edge (its last
+    line, not measured) or where the block ends."""
     if reader == 'poppler':
         pages = _poppler_lines(pdf_path)
     else:
@@ -175,11 +176,12 @@ def paragraphs(pdf_path, reader='pdfium'):
                     break
             else:
                 blocks.append([line])
+        all_ends = [chars[-1][1] for _, _, chars in lines]
         for block in blocks:
             ends = [chars[-1][1] for _, _, chars in block]
             edge = max(ends)
-            if sum(abs(edge - end) <= 1.5 for end in ends) < 2:
-                continue  # ragged, or one line: not justified
+            if len(block) < 2 or sum(abs(edge - end) <= 1.5 for end in all_ends) < 2:
+                continue  # one line, or ragged: no other line ends where it does
             paragraph = []
             for _, size, chars in block:
                 if abs(edge - chars[-1][1]) <= 1.5:
