@@ -60,6 +60,11 @@ def _blocks(lang):
 @pytest.mark.parametrize('output', ['print', 'screen'])
 @pytest.mark.parametrize('lang', LANGUAGES)
 def test_every_text_extracts_in_order(specimen, lang, output, extractor):
+    if (extractor == 'poppler-default' and lang in ('hy', 'ka')
+            and not (ROOT / 'hyphenation' / f'hyph_{lang}.dic').is_file()):
+        # Unhyphenated, their justified lines open word spaces of 20 pt, which
+        # poppler's reading order takes for a gap between columns.
+        pytest.xfail(f'no {lang} hyphenation dictionary in hyphenation/')
     doc = document(EXTRACTORS[extractor](specimen[lang][output]))
     start, problems = 0, []
     for block in _blocks(lang):
