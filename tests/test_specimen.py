@@ -26,7 +26,8 @@ SCRIPT_FACES = {'hy': ('ա', 'notoserifarmenian', 'notosansarmenian'),
 
 
 def _content(lang):
-    return yaml.safe_load((ROOT / 'data' / 'specimen' / f'{lang}.yaml').read_text('utf-8'))
+    return yaml.safe_load((ROOT / 'data' / 'specimen' / 'specimen' / f'{lang}.yaml').read_text(
+        'utf-8'))
 
 
 @pytest.fixture(scope='module')
@@ -43,8 +44,9 @@ def test_the_specimen_has_every_supported_language():
     country = yaml.safe_load((ROOT / 'data' / 'specimen' / 'country.yaml').read_text('utf-8'))
     assert sorted(country['languages']) == sorted(LANGUAGES)
     for lang in LANGUAGES:
+        edition = yaml.safe_load((ROOT / 'data' / 'specimen' / f'{lang}.yaml').read_text('utf-8'))
+        assert edition == {'lang': lang}
         content = _content(lang)
-        assert content['lang'] == lang
         assert content['article_1']['text'] and content['article_26']['paragraphs']
 
 
