@@ -190,3 +190,10 @@ def test_font_stacks_name_the_script_faces(tmp_path):
     assert run.returncode == 1, str(run)
     assert any(row.startswith(f'{css}:{line}:') and "'Noto Sans Armenian'" in row
                for row in run.error_lines), run.error_lines
+
+
+def test_quotes_typed_in_the_languages_own_style_stay_so():
+    from bindery.typography import typeset
+
+    assert typeset('„სიტყვა“ და "ორი"', 'ka') == '„სიტყვა“ და „ორი“'
+    assert typeset('«բառ» և "երկու" բառ։', 'hy') == '«բառ» և «երկու» բառ։'
