@@ -125,11 +125,6 @@ def quotes(lang):
     return tuple(QUOTES['und'])
 
 
-def has_quotes(lang):
-    """Whether CLDR gives quotes for ``lang`` or its language (not only the root's)."""
-    return lang.replace('_', '-').split('-')[0] in QUOTES
-
-
 def _quotes(text, lang):
     """Pair up the quotes of ``text`` and set them as ``lang`` does.
 
