@@ -56,7 +56,8 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
 
     * ``data/<country>/<lang>.yaml``, ``data/<country>/country.yaml`` and the
       product's own ``data/<country>/<layout_name>/<lang>.yaml``; of a
-      translation's original only whether it exists (its text is not used);
+      translation, its originals (``<original>.yaml`` in both folders) and its
+      fingerprints (``<lang>.lock.json``), which decide what the build warns of;
     * every file under ``layouts/<layout_name>/`` but dotfiles, ``__pycache__``
       and the words of other languages (``strings/<other>.yaml``: a broken one
       fails only that language's editions);
@@ -105,8 +106,13 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     add_file(data / layout_name / f'{lang}.yaml')  # the product's own text, if any
     original = _TRANSLATION_OF.search(edition_bytes or b'')
     if original:
+        # The build reports the fields whose original changed since they were
+        # translated (translate.py): the originals' text and the fingerprints count.
         name = original.group(1).decode('ascii')
         add(f'original {name} exists', str((data / f'{name}.yaml').is_file()).encode())
+        for folder in (data, data / layout_name):
+            add_file(folder / f'{name}.yaml')
+            add_file(folder / f'{lang}.lock.json')
 
     # The layout, its fonts and the files every build reads.
     folder = Path(root, 'layouts', layout_name)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import __version__, cache, report
-from .editions import remove_leftovers, unbuildable, up_to_date
+from .editions import is_complete, remove_leftovers, unbuildable, up_to_date, write_fault
 from .errors import BookletError, SourceErrors, UsageError
 from .manifest import load_booklets
 
@@ -15,7 +15,7 @@ from .manifest import load_booklets
 # edition has to be checked in full or built, so that a build with nothing to
 # do stays fast.
 TIME_LIMIT = 120
-COMMANDS = ('build', 'check', 'new', 'schemas', 'serve')
+COMMANDS = ('build', 'check', 'new', 'schemas', 'serve', 'translate')
 
 
 def parser():
@@ -31,7 +31,9 @@ def parser():
                    'new COUNTRY LANG: write starter content for a new edition; schemas: '
                    'write schemas/*.json, the JSON Schema of each kind of content file '
                    'for editors; serve: '
-                   'build, watch the sources, rebuild and preview on 127.0.0.1')
+                   'build, watch the sources, rebuild and preview on 127.0.0.1; '
+                   'translate accept|export|import|pseudo: the translators\' workflow '
+                   '(render.py translate --help)')
     p.add_argument('targets', nargs='*', help='booklets, countries or editions to build')
     p.add_argument('--out', default='build', metavar='DIR', help='output folder (build/)')
     p.add_argument('-j', '--jobs', type=int, default=0, metavar='N',
@@ -43,6 +45,8 @@ def parser():
     p.add_argument('--time-limit', type=int, default=TIME_LIMIT, metavar='S',
                    help=f'seconds an edition may take before it is stopped '
                         f'({TIME_LIMIT})')
+    p.add_argument('--strict', action='store_true',
+                   help='build, check: warnings (an out-of-date translation) fail the run')
     p.add_argument('--debug', action='store_true', help='show tracebacks of bugs')
     p.add_argument('--version', action='version', version=f'bindery {__version__}')
     return p
@@ -90,24 +94,38 @@ def _load_layouts(root, names):
     return layouts, errors
 
 
-def run_check(root, targets):
-    """Validate every selected edition; return the exit code."""
+def run_check(root, targets, strict=False):
+    """Validate every selected edition; return the exit code (warnings fail it
+    when ``strict``)."""
     from .pipeline import check_edition
+    from .translate import stale_fields
 
     work, problems = _select(root, targets)
     layouts, broken = _load_layouts(root, {booklet.layout for booklet, _, _ in work})
     problems += broken
-    seen = set(problems)
+    seen, warnings = set(problems), []
     for booklet, country, lang in work:
         if booklet.layout not in layouts:
             continue
         try:
-            check_edition(root, booklet, layouts[booklet.layout], country, lang)
+            edition, _ = check_edition(root, booklet, layouts[booklet.layout], country, lang)
+            warnings += stale_fields(root, edition, layouts[booklet.layout])
         except SourceErrors as exc:
             problems += [str(e) for e in exc.errors if str(e) not in seen]
             seen.update(str(e) for e in exc.errors)
+    # Against an original with errors of its own, staleness is unsure: those first.
+    broken_files = {line.split(':', 1)[0] for line in problems}
+    warnings = list(dict.fromkeys(str(w) for w in warnings
+                                  if getattr(w, 'original', None) not in broken_files))
+    report.print_problems(warnings, 'error' if strict else 'warning')
     report.print_problems(problems)
+    report.print_hyphenation({lang for _, _, lang in work}, warn=True)
     editions = len({(c, l) for _, c, l in work})
+    if warnings and (strict or not problems):
+        report.console.print(f'{len(warnings)} warning(s)'
+                             + (' (--strict: they count as errors)' if strict else ''))
+    if strict and warnings and not problems:
+        return report.EXIT_FAILED
     if problems:
         report.console.print(f'{len(problems)} problem(s) in {editions} edition(s)')
         return report.EXIT_FAILED
@@ -133,7 +151,8 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     for booklet, country, lang in work:
         key = cache.edition_key(booklet, country, lang)
         stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang)
-        if not force and stamps.is_fresh(key, stamp):
+        if not force and stamps.is_fresh(key, stamp) and is_complete(
+                out, booklet, f'{country}/{lang}'):
             results.append(up_to_date(booklet, country, lang, out))
             continue
         results.append(None)
@@ -147,7 +166,14 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
             _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems)
         finally:
             pool.shutdown()  # done already, unless something failed before the build
-    stamps.save()
+    try:
+        stamps.save()
+    except OSError as exc:  # the editions are built; they will be rebuilt next time
+        message = write_fault(exc, Path(out, cache.STAMP_FILE))
+        if message is None:
+            raise
+        problems.append(message.replace('the last good files are kept',
+                                        'the editions built are rebuilt next time'))
     return problems, results
 
 
@@ -192,13 +218,56 @@ def _serve(root, args):
                 result.errors = problems + result.errors
         return results
 
-    return serve(root, Path(args.out), args.port, build, args.targets)
+    from .workers import PreviewWorker
+
+    worker = PreviewWorker()
+
+    def preview(targets):
+        yield from run_preview(root, args.out, list(targets), worker, args.time_limit)
+
+    try:
+        return serve(root, Path(args.out), args.port, build, args.targets, preview=preview)
+    finally:
+        worker.close(kill=True)
+
+
+def run_preview(root, out, targets, worker, time_limit=TIME_LIMIT):
+    """Lay out each selected edition once and draw its pages into the folder
+    ``serve`` shows (``<out>/<booklet>/preview/<country>-<lang>/``), in
+    ``worker`` (a :class:`workers.PreviewWorker`); yield ``(booklet, edition,
+    sizes, errors)`` as each is drawn. Editions whose layout does not load are
+    left to the build, which says why."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .pipeline import preview_edition
+    from .serve import PREVIEW_FOLDER
+
+    work, _ = _select(root, targets)
+    layouts, _ = _load_layouts(root, {booklet.layout for booklet, _, _ in work})
+    stamps = cache.Stamps(out)
+    for booklet, country, lang in work:
+        if booklet.layout not in layouts:
+            continue
+        edition = f'{country}/{lang}'
+        scales, _ = stamps.copyfit(cache.edition_key(booklet, country, lang), None)
+        folder = Path(out, booklet.name, PREVIEW_FOLDER, f'{country}-{lang}')
+        try:
+            sizes, errors = worker.run(preview_edition, root, booklet, layouts[booklet.layout],
+                                       country, lang, folder, scales, seconds=time_limit)
+        except (TimeoutError, BrokenProcessPool) as exc:
+            sizes, errors = [], [f'{edition}: the preview {exc or "worker died"}']
+        yield booklet.name, edition, sizes, errors
 
 
 def main(argv=None):
     """Run the command line; return the exit code."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     root = Path.cwd()
+    if argv[:1] == ['translate']:  # its own actions and options: translate.parser()
+        from .translate import main as translate
+
+        return translate(argv[1:], root)
+    args = parser().parse_intermixed_args(argv)  # options before or after targets
     if args.command not in COMMANDS:  # a bare target: `render.py kyrgyzstan/ky`
         args.targets.insert(0, args.command)
         args.command = 'build'
@@ -208,7 +277,7 @@ def main(argv=None):
         return report.fail('--time-limit must be 1 second or more', report.EXIT_USAGE)
     try:
         if args.command == 'check':
-            return run_check(root, args.targets)
+            return run_check(root, args.targets, args.strict)
         if args.command == 'new':
             if len(args.targets) != 2:
                 raise UsageError('usage: render.py new <country> <lang>')
@@ -235,9 +304,21 @@ def main(argv=None):
                 args.out, 'index.html').is_file():
             from .gallery import write_gallery
 
-            write_gallery(Path(args.out), results)
+            try:
+                write_gallery(Path(args.out), results)
+            except OSError as exc:
+                message = write_fault(exc, Path(args.out, 'index.html'))
+                if message is None:
+                    raise
+                problems.append(message.replace('the last good files are kept',
+                                                'the last gallery is kept'))
         report.print_problems(problems)
-        code = report.summary(results, time.perf_counter() - started)
+        code = report.summary(results, time.perf_counter() - started, args.strict)
+        if args.debug:
+            for result in results:
+                if result.trace:
+                    report.errors_console.print(f'{result.booklet}/{result.edition}:\n'
+                                                f'{result.trace}', markup=False)
         return report.EXIT_FAILED if problems else code
     except UsageError as exc:
         return report.fail(str(exc), report.EXIT_USAGE)
@@ -248,7 +329,10 @@ def main(argv=None):
         return report.fail(str(exc))
     except KeyboardInterrupt:
         return report.fail('interrupted', 130)
-    except Exception:
+    except Exception as exc:
+        message = write_fault(exc, getattr(exc, 'filename', None) or args.out)
+        if message and not args.debug:
+            return report.fail(message)
         if args.debug:
             raise
         import traceback

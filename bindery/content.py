@@ -150,8 +150,8 @@ def load_edition(root, country, lang, layout):
             sources.append((product_source, product_schema))
 
     if source is not None and data.get('lang') not in (None, lang):
-        errors.append(source.error(('lang',), f"says '{data['lang']}' but the file is "
-                                              f'{lang}.yaml'))
+        errors.append(source.error(('lang',), f"says {yamlsource.quoted(data['lang'])} but "
+                                              f'the file is {lang}.yaml'))
     if country_data and country_data.get('languages') and lang not in country_data[
             'languages']:
         errors.append(country_source.error(
@@ -193,13 +193,14 @@ def _against_country(layout, data, country, country_source, sources):
                         line = country_source.mark((spec.keys_from, i)).line
                         errors.append(source.error(
                             (name,) if name in (source.data or {}) else (),
-                            f"no {name} entry for '{key}' of {country_source.path}:{line}",
+                            f'no {name} entry for {yamlsource.quoted(key)} of '
+                            f'{country_source.path}:{line}',
                             field=name))
                 for key in given:
                     if key not in ids:
                         errors.append(source.error(
-                            (name, key), f"no '{key}' in {spec.keys_from} of "
-                                         f'{country_source.path}', at_key=True))
+                            (name, key), f'no {yamlsource.quoted(key)} in {spec.keys_from} '
+                                         f'of {country_source.path}', at_key=True))
             if spec.required_with:
                 given = country.get(spec.required_with)
                 written = isinstance(source.data, dict) and name in source.data

@@ -1,20 +1,38 @@
 """The layout's fonts: the @font-face rules that load them, and a glyph check before rendering."""
 
 import re
-import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
+import regex
 from fontTools import unicodedata as ucd
 from fontTools.ttLib import TTFont
 
 from .errors import SourceError
+from .yamlsource import quoted
 
 #: Characters the renderer itself may put on a page: the hyphen WeasyPrint inserts
 #: at a line-end break (U+2010), and the spaces, quotes and dashes that
 #: typography.typeset puts in place of what was typed.
 RENDERER_CHARACTERS = '\u2010\u00a0\u2009\u202f«»„“”‘’–~'
+
+#: Characters that need no glyph: Unicode's Default_Ignorable_Code_Point (the
+#: `regex` module's copy of DerivedCoreProperties.txt: soft hyphen, joiners,
+#: word joiner, variation selectors, tags…), which the shaper (HarfBuzz) hides
+#: when the font lacks them; typesetting inserts some itself (U+2060 in
+#: compounds, soft hyphens). But for HarfBuzz's exceptions, which it draws with
+#: the font's ordinary glyph and so must be covered: the Hangul fillers U+115F,
+#: U+1160, U+3164, U+FFA0 and the shorthand format controls U+1BCA0–U+1BCA3
+#: (harfbuzz src/hb-unicode.hh, is_default_ignorable).
+IGNORABLE = regex.compile(
+    r'[\p{Default_Ignorable_Code_Point}--[\u115f\u1160\u3164\uffa0\U0001bca0-\U0001bca3]]',
+    flags=regex.V1)
+
+
+def ignorable(char):
+    """Whether ``char`` needs no glyph (see :data:`IGNORABLE`)."""
+    return IGNORABLE.match(char) is not None
 
 
 @lru_cache(maxsize=None)
@@ -171,7 +189,7 @@ def missing_glyphs(faces, root, text):
         key = face.get('fallback_for') or face['family'], face['weight'], face['style']
         composed[key] = composed.get(key, frozenset()) | served(face, root)
     for char in sorted(set(text) - {'\n', '\t'}):
-        if unicodedata.category(char) == 'Cf' and char != '\u00ad':  # joiners draw nothing
+        if ignorable(char):  # drawn as nothing, whatever the font has
             continue
         lacking = [key[0] for key, cmap in composed.items() if ord(char) not in cmap]
         if lacking:
@@ -198,7 +216,7 @@ def check_coverage(layout, root, texts):
     for source, path, text in texts:
         for char, families in missing_glyphs(layout.spec['fonts'], root, text).items():
             errors.append(source.char_error(
-                path, char, f"{char!r} (U+{ord(char):04X}) has no glyph in the "
+                path, char, f"{quoted(char)} (U+{ord(char):04X}) has no glyph in the "
                             f"layout's fonts ({', '.join(families)})"))
     return errors
 
@@ -243,7 +261,7 @@ def check_html(layout, root, html, known=''):
     parser.parts = [''.join(char for char in part if char not in known)
                     for part in parser.parts]
     template = f"layouts/{layout.name}/{layout.spec['template']}"
-    return [SourceError(template, 1, 1, '', f'the page shows {char!r} (U+{ord(char):04X}), '
+    return [SourceError(template, 1, 1, '', f'the page shows {quoted(char)} (U+{ord(char):04X}), '
                         f"which has no glyph in the layout's fonts ({', '.join(families)})")
             for char, families in missing_glyphs(layout.spec['fonts'], root,
                                                  ''.join(parser.parts)).items()]

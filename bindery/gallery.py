@@ -10,11 +10,13 @@ with its folder, or served by ``render.py serve``.
 Each card shows the edition's cover PNG itself, scaled down by the browser: no
 thumbnail to make, keep in step or remove (a cover is about 75 KB). Under "Press
 kit" it links the kit's files (``editions.PRESSKIT``) and shows its social picture.
+
+An edition whose last build failed keeps the files of its last good build: its
+card shows them greyed, under the errors, marked stale (from the build's results,
+or from the edition's set record when the page is made later).
 """
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -22,7 +24,8 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from .editions import PRESSKIT, PRESSKIT_PICTURES
+from .editions import (COMPLETE, OWN_PREFIX, PRESSKIT, PRESSKIT_PICTURES, REPLACING,
+                       STALE, read_record, write_atomic)
 
 #: The files of an edition, in the order the gallery lists them: output name,
 #: file suffix, label.
@@ -56,17 +59,25 @@ class Card:
     files: dict = field(default_factory=dict)       # output -> Path
     report: dict = None           # the preflight JSON, when there is one
     errors: list = field(default_factory=list)      # a failed build's messages
+    warnings: list = field(default_factory=list)    # e.g. an out-of-date translation
     failed: bool = False          # the build said so, even with no report
+    stale: bool = False           # failed; the files are its last good build's
+    incomplete: bool = False      # a build was stopped while it replaced the files
     cover_size: tuple = None      # in pixels, when the cover PNG can be read
     title: str = ''
 
     @property
     def ok(self):
-        return not self.failed and bool(self.report) and self.report.get('ok') is True
+        return (not self.failed and not self.incomplete and bool(self.report)
+                and self.report.get('ok') is True)
 
     @property
     def state(self):
         """``(css class, label)``: passed, failed (preflight or build), or unchecked."""
+        if self.stale:
+            return 'stale', 'Build failed · last good files kept, stale'
+        if self.incomplete:
+            return 'bad', 'Incomplete: a build was stopped while replacing these files'
         if self.ok:
             return 'ok', 'Preflight passed'
         if self.report:
@@ -87,7 +98,7 @@ def write_gallery(out_dir, results=(), preview=False):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / 'index.html'
-    _write_atomic(target, render_gallery(out_dir, results, preview).encode('utf-8'))
+    write_atomic(target, render_gallery(out_dir, results, preview).encode('utf-8'))
     return target
 
 
@@ -115,10 +126,22 @@ def scan(out_dir, results=()):
         stem = result.edition.replace('/', '-')
         card = cards.setdefault((result.booklet, stem), Card(result.booklet, stem))
         card.edition = result.edition
+        card.warnings = list(getattr(result, 'warnings', None) or ())
         if not result.ok:
             card.failed, card.errors = True, list(result.errors)
+    for (booklet, stem), card in cards.items():
+        record = read_record(Path(out_dir, booklet, f'{OWN_PREFIX}set-{stem}.json')) or {}
+        state = record.get('state')
+        if state == STALE or (card.failed and state == COMPLETE and card.files):
+            card.stale = bool(card.files)
+            card.failed = True
+            if not card.errors and isinstance(record.get('errors'), list):
+                card.errors = [str(error) for error in record['errors']]
+        card.incomplete = state == REPLACING
     for card in cards.values():
         _read_report(card)
+        if not card.warnings and isinstance((card.report or {}).get('warnings'), list):
+            card.warnings = [str(line) for line in card.report['warnings']]
         card.edition = card.edition or (card.report or {}).get('edition') or _guess(card.stem)
         title = (card.report or {}).get('title')
         card.title = title if isinstance(title, str) and title else _title(card)
@@ -225,16 +248,23 @@ def _card(out_dir, card, preview):
     details = [f'<code>{escape(card.edition)}</code>']
     if pages:
         details.append(f'{int(pages)} pages')
+    hyphen = (card.report or {}).get('hyphenation') or {}
+    if hyphen.get('label'):
+        details.append(f'hyphenation: {escape(hyphen["label"])}')
     html.append(f'<p class="details">{" · ".join(details)}</p>\n')
     html.append(f'<p class="status {state}">{label}{_checks_summary(card)}</p>\n')
     problems = card.errors or _failed_checks(card.report)
     if problems:
         html.append('<ul class="problems">\n' + ''.join(
             f'<li>{escape(problem)}</li>\n' for problem in problems) + '</ul>\n')
+    if card.warnings:
+        html.append('<ul class="warnings">\n' + ''.join(
+            f'<li>{escape(str(line))}</li>\n' for line in card.warnings) + '</ul>\n')
     html.append(_files_table(out_dir, card))
     html.append(_kit(out_dir, card))
     notes = [str(note).removeprefix(f'{card.edition}: ')
              for note in (card.report or {}).get('notes') or ()]
+    notes += [hyphen['warning']] if hyphen.get('warning') else []
     if notes:
         html.append('<ul class="notes">\n' + ''.join(
             f'<li>{escape(note)}</li>\n' for note in notes) + '</ul>\n')
@@ -247,7 +277,7 @@ def _card(out_dir, card, preview):
 
 def _checks_summary(card):
     findings = _findings(card.report)
-    if not findings:
+    if not findings or card.stale:  # the checks were of the last good build's files
         return ''
     failed = sum(not finding.get('ok') for _, finding in findings)
     return (f' · {len(findings)} checks' if not failed
@@ -292,7 +322,7 @@ def _files_table(out_dir, card):
         rows.append(f'<tr><td><a href="{_href(path, out_dir)}">{escape(label)}</a></td>'
                     f'<td class="size">{escape(size)}</td><td class="mark">{mark}</td></tr>\n')
     if not rows:
-        return '<p class="nofiles">No files: a failed edition leaves none behind.</p>\n'
+        return '<p class="nofiles">No files: this edition has not built yet.</p>\n'
     return '<table class="files">\n' + ''.join(rows) + '</table>\n'
 
 
@@ -350,16 +380,6 @@ def _size(size):
     return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
 
 
-def _write_atomic(path, data):
-    handle, temp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as file:
-            file.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 _HEAD = '''<!DOCTYPE html>
@@ -402,6 +422,9 @@ code { font: 13px/1.3 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace
 .status.ok { color: var(--ok); background: var(--ok-bg); }
 .status.bad { color: var(--bad); background: var(--bad-bg); }
 .status.unchecked { color: var(--muted); background: var(--paper); }
+.edition.is-stale { border-top-color: var(--bad); }
+.status.stale { color: var(--bad); background: var(--bad-bg); }
+.is-stale .cover img, .is-stale .kit img { filter: grayscale(1); opacity: .45; }
 .edition.is-unchecked { border-top-color: var(--line); }
 .problems { margin: 0 0 12px; padding: 8px 12px 8px 28px; background: var(--bad-bg);
             color: var(--bad); border-radius: 6px; font-size: 13px; overflow-wrap: anywhere; }
@@ -415,6 +438,8 @@ span.ok, strong.ok { color: var(--ok); } span.bad, strong.bad { color: var(--bad
           text-transform: uppercase; letter-spacing: 0.06em; }
 .kit .social { display: block; line-height: 0; margin: 0 0 6px; }
 .kit .social img { border: 1px solid var(--line); }
+.warnings { margin: 0 0 10px; padding-left: 18px; color: #8a5a00; font-size: 13px;
+  overflow-wrap: anywhere; }
 .notes { margin: 0 0 10px; padding-left: 18px; color: var(--muted); font-size: 13px; }
 .nofiles, .empty { color: var(--muted); }
 a { color: #1f5fbf; text-decoration: none; } a:hover { text-decoration: underline; }

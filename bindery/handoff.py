@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from . import access
 from .errors import BookletError
 
 #: Names of the files beside a font that carry its licence (OFL.txt, LICENSE, …).
@@ -90,7 +91,12 @@ def make_bundle(target_zip, *, pdfs, html, stylesheets, layout_folder, font_file
         font = Path(font)
         packer.font(font if font.is_absolute() else root / 'fonts' / font)
     for arcname, path in packer.files.items():
-        files[arcname] = path.read_bytes()
+        # As WeasyPrint read them (access.py): a licence beside a font that
+        # links out of fonts/ would otherwise carry any file into the bundle.
+        try:
+            files[arcname] = access.read(path, [layout_folder, root / 'fonts'], root)
+        except access.Refused as exc:
+            raise HandoffError(str(exc)) from None
     files.update(rendered)  # as rendered, even if the layout has a file of that name
 
     for path in content_files:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import fonts, typography, yamlsource
+from . import access, fonts, typography, yamlsource
 from .errors import RenderError, SourceError, SourceErrors
 from .schema import (Integer, Language, ListOf, MapOf, Number, Pattern, Record, Text,
                      declarations, declared_paths, tolerate, validate)
@@ -218,23 +219,23 @@ def load_layout(root, name):
     spec = validate(layout_schema(name), source, errors)
     if errors:
         raise SourceErrors(errors)
-    for key in ('template',):
-        if not (folder / spec[key]).is_file():
-            errors.append(source.error((key,), f'{spec[key]} is not in {folder.name}/'))
-    for i, sheet in enumerate(spec['stylesheets']):
-        if not (folder / sheet).is_file():
-            errors.append(source.error(('stylesheets', i), f'{sheet} is not in {folder.name}/'))
+    # Every file named here, as the build will open it (access.py): a link out
+    # of the folder, a FIFO or a device is said here, at its line, by `check`.
+    for at, file in [(('template',), spec['template'])] + [
+            (('stylesheets', i), sheet) for i, sheet in enumerate(spec['stylesheets'])] + (
+            [(('press_kit', 'release'), spec['press_kit']['release'])]
+            if spec['press_kit'] else []):
+        if problem := _unusable(folder / file, [folder], root,
+                                f'{file} is not in {folder.name}/'):
+            errors.append(source.error(at, problem))
     fonts_folder = Path(root, 'fonts').resolve()
     faces = [(('fonts', i, 'file'), face['file']) for i, face in enumerate(spec['fonts'])]
     if spec['slug_font']:
         faces.append((('slug_font',), spec['slug_font']))
     for at, file in faces:
         path = Path(root, 'fonts', file)
-        if not path.resolve().is_relative_to(fonts_folder):
-            errors.append(source.error(at, f"fonts/{file} leads outside fonts/ (a link?): "
-                                           'fonts must be in fonts/'))
-        elif not path.is_file():
-            errors.append(source.error(at, f"fonts/{file} is missing"))
+        if problem := _unusable(path, [fonts_folder], root, f'fonts/{file} is missing'):
+            errors.append(source.error(at, problem))
         elif problem := fonts.unreadable(path):
             errors.append(source.error(at, f"fonts/{file} is not a font fontTools can "
                                            f'read ({problem})'))
@@ -271,9 +272,6 @@ def load_layout(root, name):
             errors.append(source.error(('watch',), f'is not a CSS selector ({exc})'))
     kit = spec['press_kit']
     if kit:
-        if not (folder / kit['release']).is_file():
-            errors.append(source.error(('press_kit', 'release'),
-                                       f"{kit['release']} is not in {folder.name}/"))
         if kit['page'] > spec['pages']:
             errors.append(source.error(('press_kit', 'page'),
                                        f"page {kit['page']} of {spec['pages']}"))
@@ -328,6 +326,18 @@ def load_layout(root, name):
                    for kind in ('country', 'edition', 'product') for key in spec[kind]}
     return Layout(name, folder, spec, strings, string_sources, string_errors,
                   shared_paths(root), declared_at)
+
+
+def _unusable(path, roots, root, missing):
+    """Why the build could not open ``path`` (see :mod:`access`): ``missing``
+    when it does not exist; or ''."""
+    try:
+        access.read(path, roots, root)
+    except access.Missing:
+        return missing
+    except access.Refused as exc:
+        return str(exc)
+    return ''
 
 
 def _check_references(spec, source):
@@ -391,10 +401,39 @@ def keep_compounds(text):
     return _COMPOUND_HYPHEN.sub('-\u2060', text)
 
 
+class LayoutLoader(BaseLoader):
+    """Loads templates (and what they include, import or extend) from the layout
+    folder only: a name that climbs out (``..``) is not found, and a file that is
+    a link leading outside the folder, a FIFO or a device is refused
+    (:mod:`access`). Jinja's ``FileSystemLoader`` would open what a link points to."""
+
+    def __init__(self, folder, project):
+        self.folder, self.project = Path(folder), Path(project)
+
+    def get_source(self, environment, template):
+        path = self.folder.joinpath(*split_template_path(template))  # refuses '..'
+        try:
+            body = access.read(path, [self.folder], self.project)
+        except access.Missing:
+            raise TemplateNotFound(template) from None
+        try:
+            text = body.decode('utf-8')
+        except UnicodeDecodeError as exc:
+            raise access.Refused(f'{access.shown(path, self.project)}: not UTF-8 text '
+                                 f'(byte {exc.start + 1})') from None
+        return text, str(path), lambda: False
+
+
+def _loader(layout):
+    # The project is the folder above layouts/<name>.
+    return LayoutLoader(layout.folder, Path(layout.folder).parent.parent)
+
+
 def environment(layout):
-    """The Jinja environment for a layout: sandboxed, autoescaped, strict."""
+    """The Jinja environment for a layout: sandboxed, autoescaped, strict, and
+    reading templates only from the layout folder (:class:`LayoutLoader`)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(layout.folder), autoescape=True,
+        loader=_loader(layout), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.pop('safe')  # content is a value, never markup: no way to say otherwise
     env.filters.update(FILTERS)
@@ -426,7 +465,7 @@ _WORD = re.compile(r'\w+')
 def _hyphenate(context, text, total=5, left=2, right=2):
     """``{{ paragraph | hyphenate }}``: the text with a soft hyphen (U+00AD) at every
     point where the language's dictionary lets a word break: pyphen's, and the
-    project's own for kk and ky. Words shorter than ``total`` letters are left
+    project's own for kk, ky, tg, hy and ka. Words shorter than ``total`` letters are left
     whole, and no break leaves fewer than ``left`` letters before it or ``right``
     after it (as CSS ``hyphenate-limit-chars``), and none inside an f-ligature,
     nor in a paragraph with a run of over 25 characters without a space.
@@ -463,7 +502,7 @@ def _hyphenate(context, text, total=5, left=2, right=2):
 
 
 def _dictionary(lang, left, right):
-    """The pyphen dictionary of ``lang`` (ours for kk and ky), or None; made once
+    """The pyphen dictionary of ``lang`` (ours for kk, ky, tg, hy and ka), or None; made once
     per process and dictionary file, not once per paragraph."""
     import pyphen
 
@@ -555,7 +594,7 @@ def markdown_environment(layout):
     sandbox, strictness and helpers, with no HTML escaping but every printed
     value escaped for Markdown (:func:`md`)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(layout.folder), autoescape=False, finalize=md,
+        loader=_loader(layout), autoescape=False, finalize=md,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
     env.filters.pop('safe')
@@ -588,7 +627,8 @@ def _render(layout, env, name, context):
         filename = getattr(exc, 'filename', None) or name
         line = getattr(exc, 'lineno', None) or _template_line(exc, filename)
         where = f'layouts/{layout.name}/{Path(filename).name}:{line or 1}'
-        kind = 'unsafe' if isinstance(exc, SecurityError) else type(exc).__name__
+        kind = ('unsafe' if isinstance(exc, SecurityError) else
+                'refused' if isinstance(exc, access.Refused) else type(exc).__name__)
         raise RenderError(f'{where}: template: {kind}: {exc}') from None
 
 
@@ -598,3 +638,121 @@ def _template_line(exc, filename):
         if frame.filename.endswith(Path(filename).name):
             return frame.lineno
     return None
+
+
+# Where a layout asked for it ----------------------------------------------
+
+#: The files of a layout folder that can ask for a file or set a style.
+_SEARCHED = ('.html', '.htm', '.css', '.svg', '.xml', '.md', '.j2', '.jinja', '.txt')
+
+
+class Finder:
+    """Where in a layout's own files (template, includes, stylesheets, SVG) a
+    failure it caused was asked for: a refused URL, a font size. Positions are
+    ``path:line:col``, project-relative, counted from 1 in characters."""
+
+    def __init__(self, layout, project):
+        self.folder, self.project = Path(layout.folder), Path(project)
+        self.name = layout.name
+        self.template = f'layouts/{layout.name}/{layout.spec["template"]}'
+        self._texts = None
+
+    @property
+    def fallback(self):
+        """What names the layout when no line of it can: its folder."""
+        return f'layouts/{self.name}/'
+
+    def texts(self):
+        """``[(path shown, text)]`` of the searched files, the template first."""
+        if self._texts is None:
+            found = []
+            paths = sorted(path for path in self.folder.rglob('*')
+                           if path.suffix.lower() in _SEARCHED)[:500]
+            for path in paths:
+                try:
+                    body = access.read(path, [self.folder], self.project)
+                except access.Refused:
+                    continue  # not a file the layout can use: it asked for nothing
+                found.append((access.shown(path, self.project),
+                              body.decode('utf-8', 'replace')))
+            found.sort(key=lambda item: item[0] != self.template)
+            self._texts = found
+        return self._texts
+
+    def url(self, url):
+        """Where ``url`` (as WeasyPrint resolved it) is written, or None: the
+        longest piece of it found (the whole URL, its path from the layout
+        folder, its tail, or its start, for a ``<base href>``), first occurrence."""
+        needles = _url_needles(url, self.folder.resolve())
+        best = None
+        for path, text in self.texts():
+            for needle in needles:
+                if best is not None and len(needle) <= len(best[0]):
+                    break
+                index = text.find(needle)
+                if index >= 0:
+                    best = (needle, path, _line_col(text, index))
+                    break
+        return f'{best[1]}:{best[2][0]}:{best[2][1]}' if best else None
+
+    def declarations(self, names, test):
+        """``[(where, value)]`` of the CSS declarations of a property in ``names``
+        (None: any) in the layout's stylesheets whose value passes ``test`` (a list of
+        tinycss2 tokens), in the order of the files and within them."""
+        import tinycss2
+
+        found = []
+        for path, text in self.texts():
+            if not path.endswith('.css'):
+                continue
+            rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+            stack = list(reversed(rules))
+            while stack:
+                rule = stack.pop()
+                content = getattr(rule, 'content', None)
+                if not content:
+                    continue
+                for item in tinycss2.parse_blocks_contents(content, skip_comments=True,
+                                                           skip_whitespace=True):
+                    if item.type == 'declaration' and (names is None
+                                                       or item.lower_name in names):
+                        if test(item.value):
+                            found.append((f'{path}:{item.source_line}:{item.source_column}',
+                                          tinycss2.serialize(item.value).strip()))
+                    elif item.type in ('qualified-rule', 'at-rule'):
+                        stack.append(item)  # a nested rule (CSS nesting, @media)
+        return found
+
+
+def _url_needles(url, folder):
+    """Pieces of ``url`` to search for, longest first."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    needles = {url, unquote(url)}
+    if parts.scheme == 'file':
+        path = unquote(parts.path)
+        if Path(path).is_relative_to(folder):
+            needles.add(Path(path).relative_to(folder).as_posix())
+        pieces = path.split('/')
+        needles.update('/'.join(pieces[i:]) for i in range(1, len(pieces)))
+        needles.update('/' + '/'.join(pieces[i:]) for i in range(1, len(pieces) - 1))
+    else:
+        pieces = parts.path.split('/')
+        needles.update('/'.join(pieces[i:]) for i in range(1, len(pieces)))
+    origin = f'{parts.scheme}://{parts.netloc}' if parts.scheme else ''
+    head = url.split('?')[0].split('#')[0]
+    while '/' in head and len(head) > len(origin):  # the URL's start: a <base href>
+        head = head[:head.rindex('/')]
+        needles.update((head, head + '/'))
+    if origin:
+        needles.add(origin)
+    # A needle shorter than a short file name finds anything.
+    return sorted((n for n in needles if len(n.strip('/')) >= 3 and n not in ('file:',
+                                                                                'file:/')),
+                  key=len, reverse=True)
+
+
+def _line_col(text, index):
+    line = text.count('\n', 0, index) + 1
+    return line, index - (text.rfind('\n', 0, index) + 1) + 1

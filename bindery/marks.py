@@ -94,8 +94,11 @@ def _mark_page(page, color, glyphs, prefix, bleed_mm, text):
     ops += _trim_marks(trim, start)
     ops += _slug(trim, reach[1], text, glyphs, resources)
     # Not text of the booklet: an artifact, kept out of the structure tree (after
-    # the Q, so that marked content and saved states nest).
-    ops = [ops[0], ([Name.Artifact], 'BMC'), *ops[1:], ([], 'EMC')]
+    # the Q, so that marked content and saved states nest); of type /Page, as
+    # ISO 32000 calls printer's marks, which tells them from the layout's
+    # drawings (WeasyPrint's artifacts have no properties).
+    ops = [ops[0], ([Name.Artifact, Dictionary(Type=Name.Page)], 'BDC'), *ops[1:],
+           ([], 'EMC')]
     page.contents_add(prefix, prepend=True)
     page.contents_add(unparse_content_stream(
         [(operands, Operator(op)) for operands, op in ops]) + b'\n')

@@ -14,11 +14,12 @@ from datetime import datetime, timezone
 from html import unescape
 from pathlib import Path
 
-from . import __version__, content, copyfit, fonts, typography
+from . import __version__, content, copyfit, fonts, translate, typography
 from .content import load_edition
-from .editions import Result, remove_stale, wanted_paths
+from . import editions
+from .editions import Result, wanted_paths
 from .errors import BookletError, RenderError, SourceError, SourceErrors
-from .layouts import render_html, render_markdown
+from .layouts import Finder, render_html, render_markdown
 from .schema import ListOf, MapOf, Record, Text
 
 
@@ -228,7 +229,7 @@ def build_date(root):
 
 
 @contextmanager
-def _staged(paths, scratch=()):
+def _staged(paths, scratch=(), record=None):
     """Temporary files beside each final path, renamed into place only on success.
 
     Their names start with a dot, the final name and the builder's process id,
@@ -237,6 +238,11 @@ def _staged(paths, scratch=()):
 
     ``scratch`` names files the work needs but nobody asked for (the screen PDF
     of a cover, the print PDF of an imposition): they are deleted at the end.
+
+    ``record``, the edition's set record (:func:`editions.record_path`), says
+    ``replacing`` while the files are renamed one by one and ``complete`` once
+    all are: a build stopped between two renames leaves a set the next build
+    knows to redo.
     """
     staged = {}
     try:
@@ -247,16 +253,18 @@ def _staged(paths, scratch=()):
             os.close(handle)
             staged[name] = Path(temp)
         yield staged
-    except BaseException:
+        finals = {name: path for name, path in paths.items() if name not in scratch}
+        if record is not None:
+            editions.write_record(record, editions.REPLACING, finals)
+        for name, temp in staged.items():
+            if name not in scratch:
+                temp.chmod(0o644)
+                os.replace(temp, paths[name])
+        if record is not None:
+            editions.write_record(record, editions.COMPLETE, finals)
+    finally:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
-        raise
-    for name, temp in staged.items():
-        if name in scratch:
-            temp.unlink()
-        else:
-            temp.chmod(0o644)
-            os.replace(temp, paths[name])
 
 
 def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, trusted=False):
@@ -269,24 +277,69 @@ def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, tr
     name = f'{country}/{lang}'
     result = Result(booklet.name, name)
     paths = wanted_paths(out, booklet, name)
+    failed_report = None
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
+        # Out-of-date translations build, with a warning (an error under --strict).
+        result.warnings += [str(w) for w in translate.stale_fields(root, edition, layout)]
         _render(root, booklet, layout, edition, context, paths, result,
-                (copyfitted, trusted))
+                (copyfitted, trusted), editions.record_path(out, booklet, name))
     except SourceErrors as exc:
         result.errors += [str(error) for error in exc.errors]
     except _PreflightFailed as exc:
-        if 'preflight' in paths:  # the report says why; it is not a partial output
-            _write_json_atomic(paths.pop('preflight'), exc.report)
+        failed_report = exc.report  # the report says why; it is not a partial output
     except BookletError as exc:
         result.errors.append(f'{name}: {exc}')
+    except OSError as exc:
+        message = editions.write_fault(exc, Path(out, booklet.name))
+        if message is None:
+            raise
+        result.errors.append(f'{name}: {message}')
     if not result.ok:
-        remove_stale(paths)
+        kept = editions.keep_last_good(out, booklet, name, result.errors, failed_report)
+        result.stale = bool(kept)
+        result.files = {key: str(path) for key, path in kept.items()}
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
+def preview_edition(root, booklet, layout, country, lang, folder, scales=None):
+    """Lay ``edition`` out once, as its screen PDF shows it, and draw its pages as
+    PNGs in ``folder``: what ``serve`` shows while the outputs are still being
+    made. Returns ``(sizes, errors)``: each picture's size in pixels, and the
+    problems that kept it from being drawn (content errors, a layout error).
+
+    One layout, at the copyfit ``scales`` of the last build (no search) and
+    without printer's marks, finishing or preflight: the build that follows
+    makes the outputs and redraws the pages from the screen PDF.
+    """
+    from . import pdf, previews
+    from .fetcher import ProjectFetcher
+
+    name = f'{country}/{lang}'
+    try:
+        edition, context = check_edition(root, booklet, layout, country, lang)
+        context = dict(context, created=build_date(root),
+                       stylesheets=layout.spec['stylesheets'])
+        html = render_html(layout, context)
+        font_css = fonts.font_face_css(layout, root)
+        renderer = pdf.Renderer(html, layout.folder.resolve().as_uri() + '/',
+                                ProjectFetcher([layout.folder, Path(root, 'fonts')], root),
+                                font_css)
+        document, _ = renderer.render([font_css, layout.colors_css('rgb'),
+                                       pdf.page_css(booklet, bleed=False),
+                                       copyfit.css(scales or {})])
+        if layout.spec['justify_max_mm']:
+            pdf.justify(document, layout.spec['justify_max_mm'])  # moves boxes, or not
+        return previews.draw_pages(document.write_pdf(), folder), []
+    except SourceErrors as exc:
+        return [], [str(error) for error in exc.errors]
+    except BookletError as exc:
+        return [], [f'{name}: {exc}']
+
+
+def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
+            record):
     # The rendering stages import WeasyPrint, pikepdf and PDFium: imported here so
     # that `check` and a build with nothing to do never load them.
     from . import handoff, imposition, pdf, preflight, previews
@@ -301,7 +354,8 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     blocks = text_blocks(edition, layout)
     title = html_title(html)
     identifier = hashlib.md5(f'{booklet.name}/{edition.name}'.encode()).hexdigest().encode()
-    renderer = pdf.Renderer(html, base_url, fetcher, font_css)
+    finder = Finder(layout, root)  # where in the layout's files a failure was asked for
+    renderer = pdf.Renderer(html, base_url, fetcher, font_css, finder)
     extra_css = []
 
     # One layout makes both PDFs: CMYK with bleed, as print needs; the screen
@@ -328,7 +382,11 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
             scratch.add(source)
     pdf_outputs = [name for name in pdf.OUTPUTS if name in needed]
     if not pdf_outputs:
-        return _write_report(paths, {}, edition, booklet, result, title)
+        with _staged(paths, (), record) as staged:
+            _write_report(staged, {}, edition, booklet, result, title)
+        result.files = {key: str(path) for key, path in paths.items()}
+        result.ok = True
+        return
 
     scales, (document, problems) = copyfit.fit(
         lay_out, copyfit.targets(layout.spec['copyfit']), *copyfitted)
@@ -357,9 +415,9 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
                   slug_font=Path(root, 'fonts', layout.slug_font),
                   screen_colors=layout.screen_colors())
     findings = {}
-    with _staged(needed, scratch) as staged:
+    with _staged(needed, scratch, record) as staged:
         first, *others = pdf_outputs
-        warnings = pdf.write_pdf(document, staged[first], identifier, fetcher)
+        warnings = pdf.write_pdf(document, staged[first], identifier, fetcher, finder)
         result.warnings += [f'{edition.name}: {w}' for w in warnings]
         for output in others:
             shutil.copyfile(staged[first], staged[output])
@@ -367,6 +425,10 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
             pdf.OUTPUTS[output](staged[output], job)
             findings[output] = preflight.preflight(
                 staged[output], output, booklet, layout, root, edition.lang, blocks)
+        # No language is printed without a word about its hyphenation.
+        hyphen, warning = preflight.hyphenation_report(staged[first], edition.lang)
+        if warning:
+            result.warnings.append(f'{edition.name}: {warning}')
         if 'imposed' in staged:
             sheet = imposition.proof_sheet(booklet.width_mm, booklet.height_mm)[1]
             imposition.impose_file(staged['print'], staged['imposed'], sheet)
@@ -378,7 +440,7 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
             from .presskit import make_kit
 
             make_kit(staged, staged['screen'], layout, render_markdown(layout, context))
-        _write_report(staged, findings, edition, booklet, result, title)
+        _write_report(staged, findings, edition, booklet, result, title, hyphen)
         if 'handoff' in staged:
             handoff.make_bundle(
                 staged['handoff'], name=edition.name, html=html,
@@ -398,13 +460,14 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted):
     result.ok = True
 
 
-def _write_report(staged, findings, edition, booklet, result, title=''):
+def _write_report(staged, findings, edition, booklet, result, title='', hyphen=None):
     """Write the preflight report; raise :class:`_PreflightFailed` if a check failed."""
     from . import preflight
 
     report = preflight.report(findings)
     report.update(edition=edition.name, booklet=booklet.name, title=title,
-                  pages=result.pages, notes=result.notes)
+                  pages=result.pages, notes=result.notes, hyphenation=hyphen,
+                  warnings=result.warnings)
     if not report['ok']:
         result.errors += [
             f'{edition.name} {output}: preflight {f.check}: '
@@ -423,8 +486,3 @@ class _PreflightFailed(BookletError):
         super().__init__('preflight failed')
         self.report = report
 
-
-def _write_json_atomic(path, data):
-    with _staged({'json': path}) as staged:
-        staged['json'].write_text(
-            json.dumps(data, ensure_ascii=False, indent=2) + '\n', encoding='utf-8')

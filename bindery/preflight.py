@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 from fontTools.ttLib import TTFont
 
-from . import textcheck, uaread
+from . import inkbounds, textcheck, uaread
 
 MM = Decimal('72') / Decimal('25.4')
 TOLERANCE_MM = Decimal('0.1')
@@ -527,6 +527,54 @@ def check_text(extraction, blocks):
                                 f'extract from the PDF ({extraction.name})')]
 
 
+def check_ink_bounds(path, blocks, layout_name, bleed=False):
+    """Every glyph paints inside its page's TrimBox, and no text paints over
+    another (one of them a block of ``blocks``): read from each glyph's tight
+    box, as PDFium finds it in the PDF at ``path`` (see :mod:`inkbounds`).
+    With ``bleed`` (print), no drawing paints past the BleedBox either. One
+    finding per text (or kind of drawing) and page."""
+    strays, count = inkbounds.read(path, blocks, graphics=bleed)
+    grouped = {}  # (page, text) -> its strays
+    problems = []
+    for stray in strays:
+        if stray.drawing:
+            many = f'{stray.count} of them, the farthest ' if stray.count > 1 else ''
+            problems.append(Finding('ink-bounds', False, f'{stray.owner} paints '
+                                    f'{stray.reach_mm:.1f} mm {stray.side} the bleed '
+                                    f'({many}at {stray.where} from the trim\'s top left): '
+                                    f'layouts/{layout_name} puts it there; let it stop at '
+                                    'the edge of the bleed', stray.page))
+        else:
+            grouped.setdefault((stray.page, stray.owner), []).append(stray)
+    for (page, owner), found in grouped.items():
+        places = [f'{stray.reach_mm:.1f} mm {stray.side} the trim' for stray in found
+                  if stray.over is None]
+        places += [f'over {stray.over}' for stray in found if stray.over is not None]
+        glyphs = sum(stray.count for stray in found)
+        marks = sum(stray.marks for stray in found)
+        what = f'{glyphs} glyph{"s" if glyphs > 1 else ""}'
+        if marks:
+            what += (', all' if marks == glyphs else f', {marks} of them') + (
+                ' combining marks stacked on a letter: write the text without the pile '
+                'of accents')
+        elif found[0].content:
+            what += (': the text draws outside its line (an unusual character?) or '
+                     f'layouts/{layout_name} puts it there; give it room on the page')
+        elif places[0].startswith('over'):
+            what += f': layouts/{layout_name} puts it there; give each text room'
+        else:
+            what += f': layouts/{layout_name} puts it there; move it inside the page'
+        problems.append(Finding('ink-bounds', False, f'{owner} paints '
+                                f'{_and(places)} ({what})', page))
+    return problems or [Finding('ink-bounds', True, f'all {count} glyphs paint inside '
+                                'the trim, no text over another' + (
+                                    ', no drawing past the bleed' if bleed else ''))]
+
+
+def _and(items):
+    return items[0] if len(items) == 1 else ', '.join(items[:-1]) + ' and ' + items[-1]
+
+
 def check_pdfx(pdf):
     """PDF/X-4: a CMYK output intent with its profile, the XMP version key, /Trapped."""
     problems = []
@@ -829,7 +877,68 @@ def preflight(path, output, booklet, layout, root, lang, blocks):
             findings += check_marks(readings)
             findings += check_ink(path, readings)
         findings += check_text(extraction, blocks)
+        findings += check_ink_bounds(path, blocks, layout.name, bleed=output == 'print')
     return findings
+
+
+#: The widest word space a justified line should have (the project's measure, pt).
+WORD_SPACE_LIMIT = 9.0
+
+
+def word_spaces(path):
+    """The spaces (pt) between words on the justified lines of the PDF at
+    ``path``, read from PDFium's character boxes (as benchmarks/wordgaps.py):
+    per page and font size, a line of over 12 characters that ends where two
+    others of them end is justified (a paragraph's last line stops short)."""
+    import ctypes
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    gaps = []
+    try:
+        for page in document:
+            text = page.get_textpage()
+            lines = {}
+            for index in range(text.count_chars()):
+                char = text.get_text_range(index, 1)
+                if not char.strip():
+                    continue
+                x, y = ctypes.c_double(), ctypes.c_double()
+                pypdfium2.raw.FPDFText_GetCharOrigin(text.raw, index, ctypes.byref(x),
+                                                     ctypes.byref(y))
+                size = round(pypdfium2.raw.FPDFText_GetFontSize(text.raw, index), 1)
+                left, _, right, _ = text.get_charbox(index)
+                lines.setdefault((size, round(y.value, 1)), []).append((left, right))
+            rows = [sorted(chars) for chars in lines.values() if len(chars) > 12]
+            ends = [round(chars[-1][1]) for chars in rows]
+            justified = [chars for chars in rows
+                         if ends.count(round(chars[-1][1])) >= 3]
+            for chars in justified:
+                gaps += [b[0] - a[1] for a, b in zip(chars, chars[1:]) if b[0] - a[1] > 1.2]
+    finally:
+        document.close()
+    return gaps
+
+
+def hyphenation_report(path, lang):
+    """What the preflight report says of ``lang``'s hyphenation, and a warning
+    (or None) when justified text of the PDF at ``path`` has none."""
+    from . import hyphenation
+
+    info = hyphenation.describe(lang)
+    gaps = sorted(word_spaces(path))
+    if gaps:
+        info.update(word_space_p99_pt=round(gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))], 1),
+                    word_space_max_pt=round(gaps[-1], 1))
+    warning = None
+    if info['source'] == 'none' and gaps:
+        warning = (f"{lang} has no hyphenation dictionary (neither the project's nor "
+                   f"pyphen's): its justified text is not hyphenated; word spaces up to "
+                   f"{info['word_space_max_pt']} pt (99th percentile "
+                   f"{info['word_space_p99_pt']} pt, aim at {WORD_SPACE_LIMIT:g})")
+        info['warning'] = warning
+    return info, warning
 
 
 def report(findings_by_output):

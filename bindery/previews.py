@@ -1,4 +1,8 @@
-"""Pictures of pages: the cover PNG for press releases and social posts."""
+"""Pictures of pages: the cover PNG for press releases, and every page for ``serve``'s previews."""
+
+import os
+import tempfile
+from pathlib import Path
 
 import pypdfium2
 
@@ -18,3 +22,45 @@ def cover_png(pdf_path, target, width=COVER_WIDTH):
         page.close()
     finally:
         document.close()
+
+
+#: Resolution of ``serve``'s page pictures; each is the size of its page (an A5
+#: page, 583 × 827 pixels; an A3 one, twice as many each way).
+PREVIEW_DPI = 100
+
+
+def draw_pages(pdf, folder, dpi=PREVIEW_DPI):
+    """Draw every page of ``pdf`` (a path, or the PDF's bytes) as
+    ``folder/page-N.png``, at its own size, each renamed into place; remove the
+    pictures of pages it no longer has. Returns the ``(width, height)`` in
+    pixels of each picture, in page order.
+
+    PDFium must not run in two threads of one process at once: callers that
+    run threads hold a lock around this (see serve.py).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    document = pypdfium2.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+    sizes = []
+    try:
+        count = len(document)
+        for index in range(count):
+            page = document[index]
+            try:
+                image = page.render(scale=dpi / 72, may_draw_forms=False).to_pil()
+            finally:
+                page.close()
+            target = folder / f'page-{index + 1}.png'
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f'.{target.name}.',
+                                             delete=False) as handle:
+                image.save(handle, format='PNG')
+            sizes.append(image.size)
+            os.chmod(handle.name, 0o644)
+            os.replace(handle.name, target)
+    finally:
+        document.close()
+    for extra in folder.glob('page-*.png'):
+        number = extra.stem.removeprefix('page-')
+        if not number.isdigit() or int(number) > count:
+            extra.unlink(missing_ok=True)
+    return sizes

@@ -27,12 +27,31 @@ def _size(path):
     return f'{size / 1024:,.0f} KB' if size < 1024 ** 2 else f'{size / 1024 ** 2:,.1f} MB'
 
 
-def summary(results, seconds):
-    """Print the table and the summary line; return the exit code."""
+def print_hyphenation(langs, warn=False):
+    """One line per language: the hyphenation it gets (ours, TeX's, pyphen's or
+    none). With ``warn``, a language with none is a warning on stderr."""
+    from .hyphenation import describe
+
+    for lang in sorted(set(langs)):
+        info = describe(lang)
+        if warn and info['source'] == 'none':
+            print_problems([f"{lang}: no hyphenation dictionary (neither the project's nor "
+                            f"pyphen's): justified text in {lang} will not be hyphenated"],
+                           'warning')
+        else:
+            console.print(f'hyphenation {lang}: {info["label"]}', markup=False)
+
+
+def summary(results, seconds, strict=False):
+    """Print the table and the summary line; return the exit code (1 when an
+    edition failed, or, when ``strict``, when there was a warning)."""
     shown = set()  # a shared file's problem fails the edition in every product: once
+    warned = set()
     for result in results:
         print_problems(result.notes, 'note')
-        print_problems(result.warnings, 'warning')
+        print_problems((line for line in result.warnings
+                        if not (line in warned or warned.add(line))),
+                       'error' if strict else 'warning')
         print_problems(line for line in result.errors if not (line in shown or shown.add(line)))
     table = Table(title=None, show_edge=False, header_style='bold')
     for column in ('booklet', 'edition', 'pages', 'print', 'screen', 'status', 'time'):
@@ -44,8 +63,10 @@ def summary(results, seconds):
             _size(files['print']) if 'print' in files else '–',
             _size(files['screen']) if 'screen' in files else '–',
             '[dim]up to date[/]' if result.fresh else '[green]ok[/]' if result.ok
+            else '[red]FAILED[/] [yellow]stale kept[/]' if result.stale
             else '[red]FAILED[/]', '–' if result.fresh else f'{result.seconds:.1f} s')
     console.print(table)
+    print_hyphenation(result.edition.rpartition('/')[2] for result in results)
     failed = [result for result in results if not result.ok]
     fresh = sum(1 for result in results if result.fresh)
     built = len(results) - len(failed) - fresh
@@ -55,9 +76,16 @@ def summary(results, seconds):
     if failed:
         several = len({result.booklet for result in results}) > 1
         names = [f'{r.booklet}/{r.edition}' if several else r.edition for r in failed]
-        line += f'; failed: {", ".join(names)} (no output left for them)'
+        line += f'; failed: {", ".join(names)}'
+        kept = sum(1 for result in failed if result.stale)
+        if kept:
+            line += (f' ({kept} keep the files of their last good build, marked stale, '
+                     'until a build of them succeeds)')
+    if warned:
+        line += f'; {len(warned)} warning(s)' + (' (--strict: they fail the build)'
+                                                  if strict else '')
     console.print(line, markup=False)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or (strict and warned) else EXIT_OK
 
 
 def fail(message, code=EXIT_FAILED):

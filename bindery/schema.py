@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from .yamlsource import keypath
+from .yamlsource import invisible, keypath, quoted
 
 class _Missing:
     """No default: the field is left out of the data (one object, kept so when a
@@ -60,7 +60,7 @@ def _found(value):
         return 'a mapping'
     if isinstance(value, list):
         return 'a list'
-    return f'{value!r}' if len(value) < 40 else 'text'
+    return quoted(value) if len(value) < 40 else 'text'
 
 
 class Text(Field):
@@ -109,30 +109,54 @@ class Pattern(Text):
     def check(self, source, path, value, errors):
         value = super().check(source, path, value, errors)
         if value is not None and not self.pattern.fullmatch(value):
-            errors.append(source.error(path, f'{value!r} is not {self.hint}'))
+            errors.append(source.error(path, f'{quoted(value)} is not {self.hint}'))
             return None
         return value
 
 
 class Language(Text):
-    """A language code CLDR knows (``kk``, ``ky``, ``ru``, ``en``)."""
+    """A language code CLDR knows (``kk``, ``ky``, ``ru``, ``en``, ``zh_Hant``).
+
+    First its shape, BCP 47's as Babel writes it: a language of two or three
+    letters, then script, region or variant subtags; anything else (a path, a
+    sentence) is "not a language code" before its length or CLDR is asked.
+    """
 
     kind = 'code'
     printed = False
+    #: A language subtag and up to three more, each 1–8 letters or digits.
+    SHAPE = re.compile(r'[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{1,8}){0,3}')
 
     def __init__(self, doc, **kwargs):
-        super().__init__(doc, max_length=20, **kwargs)
+        kwargs.setdefault('max_length', 35)
+        super().__init__(doc, **kwargs)
 
     def check(self, source, path, value, errors):
+        if isinstance(value, str) and value.strip() and '\n' not in value \
+                and not self.SHAPE.fullmatch(value):
+            errors.append(source.error(path, f'{quoted(value, 40)} is not a language code '
+                                             '(such as kk, ky, ru or zh_Hant)'))
+            return None
         value = super().check(source, path, value, errors)
         if value is not None:
             try:
                 Locale.parse(value)
             except (ValueError, UnknownLocaleError):
+                hint = 'e.g. kk, ky, ru'
+                if '-' in value and _is_locale(value.replace('-', '_')):
+                    hint = f"write {value.replace('-', '_')}"
                 errors.append(source.error(
-                    path, f'{value!r} is not a language code CLDR knows (e.g. kk, ky, ru)'))
+                    path, f'{quoted(value)} is not a language code CLDR knows ({hint})'))
                 return None
         return value
+
+
+def _is_locale(code):
+    try:
+        Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
 
 
 class Currency(Text):
@@ -145,7 +169,7 @@ class Currency(Text):
         value = super().check(source, path, value, errors)
         if value is not None and value not in list_currencies():
             errors.append(source.error(
-                path, f'{value!r} is not an ISO 4217 currency code (e.g. USD, KZT)'))
+                path, f'{quoted(value)} is not an ISO 4217 currency code (e.g. USD, KZT)'))
             return None
         return value
 
@@ -231,7 +255,7 @@ class ListOf(Field):
                 key = item.get(self.unique) if isinstance(item, dict) else None
                 if key is not None and key in seen:
                     errors.append(source.error(path + (i, self.unique),
-                                               f"'{key}' twice: each must be unique"))
+                                               f'{quoted(key)} twice: each must be unique'))
                 seen.add(key)
         return items
 
@@ -274,11 +298,9 @@ class Record(Field):
         for key in value:
             if key not in self.fields and key not in self.tolerated:
                 known = [*self.fields, *sorted(self.tolerated)]
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else (
-                    f" (known fields: {', '.join(known)})")
+                hint = _suggest(key, known, 'known fields')
                 errors.append(source.error(
-                    path + (key,), f"unknown field '{key}'{hint}", at_key=True,
+                    path + (key,), f"unknown field {quoted(key)}{hint}", at_key=True,
                     field=keypath(path)))
         for name, spec in self.fields.items():
             if name in value:
@@ -293,9 +315,24 @@ class Record(Field):
 
 
 
+def _suggest(key, known, listed):
+    """The hint after an unknown ``key``: the known name it is closest to, and
+    the invisible characters that alone make it differ, or the ``known`` names."""
+    hidden = invisible(key)
+    bare = ''.join(char for char in key if char not in hidden)
+    if hidden and bare in known:
+        codes = ', '.join(f'U+{ord(char):04X}' for char in dict.fromkeys(hidden))
+        return f" (did you mean '{bare}'? delete the invisible {codes})"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else f" ({listed}: {', '.join(known)})"
+
+
 def _lower(doc):
-    """A field's documentation inside a sentence: ``The title.`` → ``the title``."""
+    """A field's documentation inside a sentence: ``The title.`` → ``the title``
+    (``ISO 4217 code.`` → ``ISO 4217 code``: an acronym keeps its capitals)."""
     doc = doc.rstrip('.')
+    if doc[1:2].isupper():
+        return doc
     return doc[:1].lower() + doc[1:]
 
 
@@ -371,16 +408,14 @@ class Declaration(Field):
         before = len(errors)
         for key in value:
             if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else (
-                    f" (known keys: {', '.join(KEYS)})")
-                errors.append(source.error(path + (key,), f"unknown key '{key}'{hint}",
+                hint = _suggest(key, list(KEYS), 'known keys')
+                errors.append(source.error(path + (key,), f'unknown key {quoted(key)}{hint}',
                                            at_key=True, field=keypath(path)))
         kind = value.get('type')
         if not isinstance(kind, str) or kind not in TYPES:
             errors.append(source.error(path + ('type',) if 'type' in value else path,
                                        f"type must be one of {', '.join(TYPES)}"
-                                       + (f', not {kind!r}' if isinstance(kind, str) else '')))
+                                       + (f', not {quoted(kind)}' if isinstance(kind, str) else '')))
             return None
         get = _Getter(source, path, value, errors)
         doc = get('doc', Text('', max_length=300))
@@ -402,8 +437,7 @@ class Declaration(Field):
                 field = Pattern(doc, **pattern, **common)
                 field.printed = kind != 'id'
             else:
-                field = (Language if kind == 'language' else Currency)(doc, max_length=20,
-                                                                       **common)
+                field = (Language if kind == 'language' else Currency)(doc, **common)
             if 'default' in value:
                 field.default = get('default', Text(''))
             field.printed = get('printed', Boolean(''), field.printed)
@@ -504,7 +538,7 @@ _METHODS = frozenset(name for name in dir(dict) if not name.startswith('_'))
 def _bad_name(name):
     """Why ``name`` cannot be a field's, or None."""
     if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
-        return f'{name!r} is not a field name (a-z, 0-9 and _, from a letter)'
+        return f'{quoted(name)} is not a field name (a-z, 0-9 and _, from a letter)'
     if name in _METHODS:
         return (f"'{name}' is a name templates read as a method of the mapping "
                 f'(edition.{name}); choose another')

@@ -5,11 +5,13 @@
 * ``/``: the gallery (:mod:`bindery.gallery`), with a link to each live preview;
   it reloads itself after every rebuild;
 * ``/preview/<booklet>/<country>-<lang>/``: every page of the edition as a
-  picture, which the page swaps for the new one after each rebuild, or the
-  build's errors instead of the pictures when the last build failed;
+  picture, which the page swaps for the new one after each rebuild; when the
+  last build failed, its errors above the pages of the last good build, greyed
+  (stale), or the errors alone when there was none;
 * ``/status`` and ``/status/<booklet>/<country>-<lang>``: small JSON documents
-  (``version``, ``ok``, ``errors``, ``building``, ``images``, ``sizes``) the
-  pages poll;
+  (``version``, ``ok``, ``errors``, ``building``, ``phase``, ``images``,
+  ``sizes``…) the pages poll; ``/status.json``: every edition's, for scripts
+  and tests (see :meth:`EditionState.as_json`);
 * anything else: the files of the output folder.
 
 A change under ``data/<country>/<lang>.yaml`` or a product's own
@@ -17,6 +19,11 @@ A change under ``data/<country>/<lang>.yaml`` or a product's own
 else in ``data/<country>/`` that country's editions; a change anywhere else
 (``layouts/``, ``booklets/``, ``fonts/``…) every edition. Changes that come
 while a build runs are collected and build together next.
+
+Preview first: given a ``preview`` callable, a rebuild first lays each changed
+edition out once and shows its pages (phase ``preview``), then makes the
+outputs (print finishing, proof, preflight, bundle) and shows their verdict
+(phase ``done``): the person editing sees the page before the files are made.
 """
 
 import itertools
@@ -42,8 +49,7 @@ from .errors import UsageError
 HOST = '127.0.0.1'
 #: The folders whose changes trigger a rebuild (those that exist are watched).
 WATCHED = ('data', 'layouts', 'booklets', 'fonts', 'hyphenation', 'profiles')
-#: Resolution of the page pictures; each is the size of its page (an A5 page,
-#: 583 × 827 pixels; an A3 one, twice as many each way).
+#: Resolution of the page pictures (see previews.py).
 PREVIEW_DPI = 100
 #: watchfiles' debouncing: a batch ends after this many ms without a change
 #: (an editor's save is several writes), or after ``DEBOUNCE_MS`` at most.
@@ -66,19 +72,33 @@ class EditionState:
     errors: list = field(default_factory=list)
     pages: int = 0
     building: bool = False
+    stale: bool = False  # failed; the pictures are of the last good build
     sizes: list = field(default_factory=list)  # [width, height] of each picture, in pixels
+    phase: str = 'queued'  # queued, preview (pages laid out, outputs being made), done
+    changed_at: float = 0.0  # when the change that started the last rebuild was seen
+    preview_at: float = 0.0  # when the pages of the last preview were shown
+    built_at: float = 0.0    # when the last build of it ended
 
     @property
     def stem(self):
         return self.edition.replace('/', '-')
 
     def as_json(self):
+        """The edition's status: ``version`` (of its pictures), ``ok`` (its last
+        build, or during ``phase`` ``preview`` its preview, made it), ``errors``,
+        ``building``, ``phase``, ``stale`` (the pictures are the last good
+        build's), ``images`` and their ``sizes``, and the times (seconds since
+        the epoch, 0 for never) ``changed_at``, ``preview_at``, ``built_at``."""
         folder = f'/{quote(self.booklet)}/{PREVIEW_FOLDER}/{quote(self.stem)}'
         images = [f'{folder}/page-{n}.png?v={self.version}' for n in range(1, self.pages + 1)]
+        shown = bool(self.sizes)
         return {'booklet': self.booklet, 'edition': self.edition, 'version': self.version,
                 'ok': self.ok, 'errors': self.errors, 'pages': self.pages,
-                'building': self.building, 'images': images if self.ok else [],
-                'sizes': [list(size) for size in self.sizes] if self.ok else []}
+                'building': self.building, 'stale': self.stale, 'phase': self.phase,
+                'changed_at': self.changed_at, 'preview_at': self.preview_at,
+                'built_at': self.built_at,
+                'images': images if shown else [],
+                'sizes': [list(size) for size in self.sizes] if shown else []}
 
 
 class Previews:
@@ -89,9 +109,9 @@ class Previews:
     ``.errors``, ``.files``: output -> path).
     """
 
-    def __init__(self, root, out, build, targets=()):
+    def __init__(self, root, out, build, targets=(), preview=None):
         self.root, self.out = Path(root).resolve(), Path(out)
-        self.build, self.targets = build, tuple(targets)
+        self.build, self.targets, self.preview = build, tuple(targets), preview
         self.lock = threading.Lock()
         self.editions = {}          # (booklet, stem) -> EditionState
         self.results = {}           # (booklet, stem) -> the last result
@@ -132,13 +152,19 @@ class Previews:
 
     # Building --------------------------------------------------------------
 
-    def rebuild(self, targets):
-        """Build ``targets``; update the pictures, the gallery and the versions."""
+    def rebuild(self, targets, changed_at=None):
+        """Preview ``targets`` (when there is a ``preview``), then build them;
+        update the pictures, the gallery and the versions."""
+        changed_at = changed_at or time.time()
         with self.lock:
             self.building = True
             for state in self.editions.values():
                 state.building = self._matches(state, targets)
+                if state.building:
+                    state.changed_at, state.phase = changed_at, 'queued'
         started = time.perf_counter()
+        if self.preview is not None:
+            self._preview(targets)
         try:
             results, failure = self._run(targets), None
         except Exception as exc:  # a bug: keep serving, show it where the pictures were
@@ -153,9 +179,9 @@ class Previews:
                 if key in built:
                     state.version = version
                 elif state.building and failure:
-                    state.ok, state.errors, state.pages, state.sizes = False, [failure], 0, []
-                    state.version = version
-                    _remove_pictures(self._picture_folder(state))
+                    state.ok, state.errors = False, [failure]
+                    state.stale = bool(state.sizes)  # the pictures of the last good build
+                    state.version, state.phase = version, 'done'
                 elif state.building and targets == self.targets:
                     # A full build that no longer makes it: gone from the booklets.
                     del self.editions[key]
@@ -171,6 +197,28 @@ class Previews:
             report.print_problems([f'{self.out / "index.html"}: cannot write the gallery: {exc}'])
         self._say_built(states, failure, time.perf_counter() - started)
 
+    def _preview(self, targets):
+        """Show the pages of ``targets`` laid out once, before their outputs are made."""
+        try:
+            for booklet, edition, sizes, errors in self.preview(targets):
+                self._previewed(booklet, edition, sizes, errors)
+        except Exception:  # a bug: the build that follows says what it can
+            traceback.print_exc()
+
+    def _previewed(self, booklet, edition, sizes, errors):
+        """Show one edition's preview: its new pages, or its errors over the old ones."""
+        key = (booklet, edition.replace('/', '-'))
+        with self.lock:
+            state = self.editions.setdefault(key, EditionState(booklet, edition, building=True))
+            state.version = self.version = next(self._counter)
+            state.phase = 'preview'
+            if errors:  # the pictures stay those of the last good build
+                state.ok, state.errors, state.stale = False, errors, bool(state.sizes)
+            else:
+                state.ok, state.errors, state.stale = True, [], False
+                state.pages, state.sizes = len(sizes), [list(size) for size in sizes]
+                state.preview_at = time.time()
+
     def _run(self, targets):
         try:
             return list(self.build(targets))
@@ -182,27 +230,36 @@ class Previews:
             return list(self.build(self.targets))
 
     def _update(self, result):
-        """Record one edition's result; draw its pages or remove stale ones."""
+        """Record one edition's result; draw its pages, or keep those of its last
+        good build (stale) when it failed."""
         state = EditionState(result.booklet, result.edition)
+        key = (state.booklet, state.stem)
         folder = self._picture_folder(state)
         errors = [str(error) for error in result.errors]
-        sizes = []
-        if result.ok:
+        with self.lock:
+            previous = self.editions.get(key)
+            sizes = list(previous.sizes) if previous else []
+            # Pictures of this very change's layout (its preview), not an older build's.
+            previewed = bool(previous and previous.phase == 'preview' and previous.ok)
+        drawn = False
+        if result.ok or (getattr(result, 'stale', False) and not sizes):
             source = result.files.get('screen') or result.files.get('print')
             try:
                 if not source:
                     raise ValueError('the booklet makes neither a screen nor a print PDF')
-                sizes = draw_pages(source, folder)
+                sizes, drawn = draw_pages(source, folder), True
             except Exception as exc:
                 errors.append(f'{result.edition}: no preview: {exc}')
         ok = bool(result.ok) and not errors
-        if not ok:
+        stale = not ok and bool(sizes) and not previewed
+        if not ok and (not sizes or (result.ok and not drawn)):
             _remove_pictures(folder)
-            sizes = []
+            sizes, stale = [], False
         with self.lock:
-            key = (state.booklet, state.stem)
             state = self.editions.setdefault(key, state)
-            state.ok, state.errors, state.pages, state.sizes = ok, errors, len(sizes), sizes
+            state.ok, state.errors, state.stale = ok, errors, stale
+            state.pages, state.sizes = len(sizes), sizes
+            state.phase, state.built_at = 'done', time.time()
             self.results[key] = result
         return state
 
@@ -237,43 +294,11 @@ class Previews:
 
 
 def draw_pages(pdf_path, folder, dpi=PREVIEW_DPI):
-    """Draw every page of ``pdf_path`` as ``folder/page-N.png``, at its own size.
+    """:func:`previews.draw_pages`, one thread at a time (PDFium is not thread-safe)."""
+    from .previews import draw_pages as draw
 
-    Returns the ``(width, height)`` in pixels of each picture, in page order.
-    """
-    import pypdfium2
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     with _PDFIUM:
-        return _draw(pypdfium2, pdf_path, folder, dpi)
-
-
-def _draw(pypdfium2, pdf_path, folder, dpi):
-    document = pypdfium2.PdfDocument(str(pdf_path))
-    sizes = []
-    try:
-        count = len(document)
-        for index in range(count):
-            page = document[index]
-            try:
-                image = page.render(scale=dpi / 72, may_draw_forms=False).to_pil()
-            finally:
-                page.close()
-            target = folder / f'page-{index + 1}.png'
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=f'.{target.name}.',
-                                             delete=False) as handle:
-                image.save(handle, format='PNG')
-            sizes.append(image.size)
-            os.chmod(handle.name, 0o644)
-            os.replace(handle.name, target)
-    finally:
-        document.close()
-    for extra in folder.glob('page-*.png'):
-        number = extra.stem.removeprefix('page-')
-        if not number.isdigit() or int(number) > count:
-            extra.unlink(missing_ok=True)
-    return sizes
+        return draw(pdf_path, folder, dpi)
 
 
 def _remove_pictures(folder):
@@ -323,6 +348,7 @@ def _builder(previews, changes, stop):
             paths = changes.get(timeout=0.2)
         except queue.Empty:
             continue
+        seen = time.time()
         while True:
             try:
                 paths |= changes.get_nowait()
@@ -332,12 +358,12 @@ def _builder(previews, changes, stop):
         report.console.print(f'changed: {", ".join(shown[:5])}'
                              + (f' and {len(shown) - 5} more' if len(shown) > 5 else ''),
                              markup=False)
-        _rebuild(previews, previews.targets_for(paths))
+        _rebuild(previews, previews.targets_for(paths), seen)
 
 
-def _rebuild(previews, targets):
+def _rebuild(previews, targets, changed_at=None):
     try:
-        previews.rebuild(targets)
+        previews.rebuild(targets, changed_at)
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the build's workers too; serve() is stopping
     except Exception:  # a bug; the server keeps serving what it has
@@ -382,6 +408,13 @@ class Handler(SimpleHTTPRequestHandler):
             return self._send(HTTPStatus.OK, 'text/html; charset=utf-8', html.encode(), head)
         if path == '/favicon.ico':  # browsers ask; there is none
             return self._send(HTTPStatus.NO_CONTENT, 'image/x-icon', b'', head)
+        if path == '/status.json':
+            with previews.lock:
+                data = {'version': previews.version, 'building': previews.building,
+                        'editions': [state.as_json() for _, state
+                                     in sorted(previews.editions.items())]}
+            return self._send(HTTPStatus.OK, 'application/json',
+                              json.dumps(data, ensure_ascii=False).encode(), head)
         if parts[:1] == ['status']:
             if len(parts) == 1:
                 with previews.lock:
@@ -459,7 +492,8 @@ def make_server(previews, port):
                          'choose another port') from None
 
 
-def serve(root, out, port=8000, build=None, targets=(), *, ready=None, stop=None):
+def serve(root, out, port=8000, build=None, targets=(), *, ready=None, stop=None,
+          preview=None):
     """Build, then serve previews on ``http://127.0.0.1:port/`` and rebuild on change.
 
     Runs until Ctrl-C (or until ``stop``, a :class:`threading.Event`, is set);
@@ -469,7 +503,7 @@ def serve(root, out, port=8000, build=None, targets=(), *, ready=None, stop=None
         raise TypeError('serve() needs a build callable')
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    previews = Previews(root, out, build, targets)
+    previews = Previews(root, out, build, targets, preview)
     server = make_server(previews, port)
     url = f'http://{HOST}:{server.server_address[1]}/'
     stop = stop or threading.Event()
@@ -519,13 +553,18 @@ def preview_page(status):
                      for n, src in enumerate(status['images'], 1))
     errors = ''.join(f'<li>{escape(error)}</li>\n' for error in status['errors'])
     failed = not status['ok'] and not status['building']
-    state = ('building…' if status['building'] else
-             f'build {status["version"]} · {status["pages"]} pages' if status['ok'] else 'failed')
+    stale = bool(status.get('stale'))
+    previewing = status['building'] and status.get('phase') == 'preview'
+    state = ('preview · making the files…' if previewing and status['ok'] else
+             'building…' if status['building'] and not status['errors'] else
+             f'build {status["version"]} · {status["pages"]} pages' if status['ok'] else
+             'failed · showing the last good build' if stale else 'failed')
     return _PREVIEW.format(
         edition=edition, booklet=escape(status['booklet']), state=escape(state),
         errors_hidden='' if failed else ' hidden', errors=errors,
         version=status['version'], images=images,
-        pages_hidden='' if status['ok'] else ' hidden',
+        pages_hidden='' if status['images'] else ' hidden',
+        pages_class=' class="stale"' if stale else '',
         status_url=escape(f'/status/{quote(status["booklet"])}/'
                           f'{quote(status["edition"].replace("/", "-"))}'),
         initial=_json_for_script(status))
@@ -570,16 +609,18 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
           gap: 24px; padding: 24px; }}
 #pages img {{ width: 420px; height: auto; background: #fff;
              box-shadow: 0 2px 10px rgba(0, 0, 0, .35); }}
+#pages.stale img {{ filter: grayscale(1); opacity: .45; }}
 [hidden] {{ display: none !important; }}
 </style>
 </head>
 <body>
 <header><a href="/">← Gallery</a><h1>{edition} <small>{booklet}</small></h1>
 <span id="state">{state}</span></header>
-<section id="errors"{errors_hidden}><h2>The last build failed</h2>
+<section id="errors"{errors_hidden}><h2>The last build failed: the pages shown, if any,
+are those of the last good build (stale)</h2>
 <ul>
 {errors}</ul></section>
-<main id="pages" data-version="{version}"{pages_hidden}>
+<main id="pages" data-version="{version}"{pages_class}{pages_hidden}>
 {images}</main>
 <script>
 (function () {{
@@ -587,9 +628,12 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
   var pages = document.getElementById('pages'), errors = document.getElementById('errors');
   var state = document.getElementById('state');
   function show(s) {{
-    state.className = s.building ? 'building' : (s.ok ? '' : 'failed');
-    state.textContent = s.building ? 'building…' :
-      (s.ok ? 'build ' + s.version + ' · ' + s.pages + ' pages' : 'failed');
+    var previewing = s.building && s.phase === 'preview';
+    state.className = s.building && !s.errors.length ? 'building' : (s.ok ? '' : 'failed');
+    state.textContent = previewing && s.ok ? 'preview · making the files…' :
+      s.building && !s.errors.length ? 'building…' :
+      (s.ok ? 'build ' + s.version + ' · ' + s.pages + ' pages' :
+       s.stale ? 'failed · showing the last good build' : 'failed');
     if (s.version === shown.version && pages.dataset.version == s.version) return;
     var list = errors.querySelector('ul');
     list.textContent = '';
@@ -597,7 +641,8 @@ header a {{ color: #1f5fbf; text-decoration: none; }}
       var li = document.createElement('li'); li.textContent = e; list.appendChild(li);
     }});
     errors.hidden = s.ok || (s.building && !s.errors.length);
-    if (!s.ok) {{ pages.textContent = ''; pages.hidden = true; }}
+    pages.className = s.stale ? 'stale' : '';
+    if (!s.images.length) {{ pages.textContent = ''; pages.hidden = true; }}
     else {{
       s.images.forEach(function (src, i) {{
         var img = pages.children[i];

@@ -3,6 +3,8 @@
 import re
 import subprocess
 
+from .fonts import IGNORABLE
+
 _WORD = re.compile(r'\w+')
 #: A hyphen inside a word, or at a line end before the rest of the word: the
 #: hyphen WeasyPrint inserts (U+2010), a hard hyphen (Сорос-Қазақстан) or a
@@ -12,8 +14,23 @@ _HYPHEN = re.compile('(?<=\\w)[-\u2010\u2011\u00ad]\\s*(?=\\w)')
 
 
 def words(text):
-    """The words of ``text``, lower-cased, hyphenated words joined up."""
-    return _WORD.findall(_HYPHEN.sub('', text).lower())
+    """The words of ``text``, lower-cased, hyphenated words joined up, without the
+    characters that draw nothing (joiners, variation selectors, soft hyphens:
+    :data:`fonts.IGNORABLE`), which no extractor gives back."""
+    return _WORD.findall(_HYPHEN.sub('', IGNORABLE.sub('', text)).lower())
+
+
+_HYPHENATED = re.compile('\\w+(?:[-\u2010\u2011\u00ad]\\s*\\w+)*')
+
+
+def word_spans(text):
+    """Where each of :func:`words` of ``text`` lies in it: ``(start, end, word)``."""
+    spans = []
+    for match in _HYPHENATED.finditer(text):
+        # One stretch of letters and the hyphens joining them: one word, or more
+        # where lower-casing splits it (İ becomes i and a combining dot).
+        spans += [(match.start(), match.end(), word) for word in words(match.group())]
+    return spans
 
 
 class Pdftotext:
@@ -100,6 +117,21 @@ def find_block(haystack, block, start=0, max_gap=8):
         if ok:
             return position
     return -1
+
+
+def locate_block(haystack, block, start=0, max_gap=8):
+    """The indices in ``haystack`` of the words of ``block`` where :func:`find_block`
+    finds it first, or an empty list."""
+    end = find_block(haystack, block, start, max_gap)
+    if end < 0 or not block:
+        return []
+    positions = [end - 1]
+    for word in reversed(block[:-1]):  # back from the end, as near as it was found
+        at = positions[-1] - 1
+        while haystack[at] != word:
+            at -= 1
+        positions.append(at)
+    return positions[::-1]
 
 
 def missing_word(haystack, block, start=0):

@@ -104,6 +104,27 @@ def elements_in(box):
             if getattr(descendant, 'element', None) is not None}
 
 
+def element_heights(box, elements):
+    """``{element: height}`` for each of ``elements`` with a box inside ``box``: the
+    border-box height of its outermost box there (an element's text and anonymous
+    boxes carry its element too; they are inside that box, and not counted), with
+    what its children fill for its content: a box split at a page break is
+    stretched to the foot of the page, and that blank is not the element's."""
+    found = {}
+    stack = [(box, None)]
+    while stack:
+        current, inside = stack.pop()
+        element = getattr(current, 'element', None)
+        if element is not None and element is not inside and element in elements:
+            content = filled_height(current) if getattr(current, 'children', None) \
+                else current.height
+            found[element] = found.get(element, 0) + (
+                current.border_height() - current.height + content)
+            inside = element
+        stack.extend((child, inside) for child in getattr(current, 'children', ()))
+    return found
+
+
 def lines(page):
     """Every :class:`Line` of text in the flow of ``page`` (the running heads and
     folios of its margin boxes aside), in document order, inline blocks' included."""
@@ -128,6 +149,55 @@ def lines(page):
         stack.extend((child, ancestors) for child in reversed(getattr(box, 'children', ()))
                      if isinstance(child, boxes.Box))
     return found
+
+
+def largest_font_size(document):
+    """The largest computed font size (px) of any box on the pages of
+    ``document``, and the element it is on (None for a margin box); (0, None)
+    for a document with no text."""
+    largest, element = 0, None
+    for page in document.pages:
+        stack = [_page_box(page)]
+        while stack:
+            box = stack.pop()
+            size = box.style['font_size'] if box.style is not None else 0
+            own = getattr(box, 'element', None)
+            # At one size, an element says more than a margin box (None).
+            if size > largest or (size == largest and element is None and own is not None):
+                largest, element = size, own
+            stack.extend(getattr(box, 'children', ()))
+    return largest, element
+
+
+def deepest(root):
+    """How deep the deepest element under ``root`` (an ElementTree element) is
+    nested, and the trail to it, as ``html > body > section.x > div × 248``."""
+    best, trail = 0, []
+    stack = [(root, 1, None)]
+    parents = {}
+    while stack:
+        element, depth, parent = stack.pop()
+        parents[id(element)] = (element, parent)
+        if depth > best:
+            best, trail = depth, element
+        stack.extend((child, depth + 1, element) for child in element
+                     if isinstance(child.tag, str))
+    labels = []
+    node = trail
+    while node is not None:
+        element, node = parents[id(node)]
+        tag = element.tag.rsplit('}', 1)[-1]
+        label = tag + ''.join(f'.{name}' for name in (element.get('class') or '').split()[:2])
+        labels.append(label)
+    labels.reverse()
+    runs = []
+    for label in labels:
+        if runs and runs[-1][0] == label:
+            runs[-1][1] += 1
+        else:
+            runs.append([label, 1])
+    return best, ' > '.join(label if count == 1 else f'{label} × {count}'
+                            for label, count in runs)
 
 
 # Moving laid-out boxes (see pdf.justify) ------------------------------------
@@ -224,6 +294,14 @@ _LIMITS = (
     (NotImplementedError, ('weasyprint/images.py', 'draw'), ('tinycss2/color4.py', 'to'),
      'a device-cmyk() colour (var(--…)) in a gradient'),
 )
+
+
+def raised_inside(exc):
+    """Whether the traceback of ``exc`` passes through WeasyPrint's code."""
+    import traceback
+
+    return any('/weasyprint/' in Path(frame.filename).as_posix()
+               for frame in traceback.extract_tb(exc.__traceback__))
 
 
 def _frame_is(frame, where):

@@ -2,7 +2,12 @@
 
 A layout that loops, explodes into thousands of pages or decodes a pixel bomb
 then fails its own edition, with a message saying which limit it hit, while the
-other editions are built. Workers import WeasyPrint once each.
+other editions are built.
+
+Workers are forked from a *fork server*, a process started for the purpose
+with WeasyPrint imported and no thread running, never from the builder itself:
+``render.py serve`` runs threads (HTTP, watcher, builder), and a process forked
+from a threaded one can inherit a lock some other thread held, and hang.
 """
 
 import ctypes
@@ -10,11 +15,12 @@ import ctypes.util
 import multiprocessing.util
 import resource
 import signal
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from .editions import Result, output_paths, remove_stale
+from .editions import Result, keep_last_good
 from .pipeline import build_edition
 
 #: Address space one worker may use, in bytes. A normal edition needs ~300 MB.
@@ -29,10 +35,14 @@ class _TimeLimit(BaseException):
     in a library swallows it."""
 
 
+#: What the fork server imports once, before it forks any worker.
+PRELOAD = ['weasyprint', 'pikepdf', 'pypdfium2', 'bindery.pipeline', 'bindery.pdf']
+
+
 def _start_worker(memory):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     _die_with_parent()
-    import weasyprint  # noqa: F401  (once per worker, not once per edition)
+    import weasyprint  # noqa: F401  (imported by the fork server already)
 
     from . import pdf
 
@@ -55,29 +65,47 @@ def _on_alarm(signum, frame):
     raise _TimeLimit
 
 
-def _failed(task, message):
+def _failed(task, message, trace=''):
     root, booklet, layout, country, lang, out = task[:6]
     name = f'{country}/{lang}'
-    remove_stale(output_paths(out, booklet, name))
-    return Result(booklet.name, name, errors=[f'{name}: {message}'])
+    errors = [f'{name}: {message}']
+    kept = keep_last_good(out, booklet, name, errors)
+    return Result(booklet.name, name, errors=errors, stale=bool(kept), trace=trace,
+                  files={key: str(path) for key, path in kept.items()})
 
 
 def _build_limited(task, seconds):
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(seconds)
+    stopped = (f'took longer than {seconds} s and was stopped: does the layout loop, or '
+               'make thousands of pages?')
+    fired = False
     try:
-        return build_edition(*task)
+        try:
+            result = build_edition(*task)
+        finally:
+            # 0 left: the alarm went off. Whatever the stopped render said after
+            # it (a library that catches every exception and logs "Failed to
+            # render SVG image", an error raised from ours), the limit is the cause.
+            fired = seconds > 0 and signal.alarm(0) == 0
     except _TimeLimit:
-        return _failed(task, f'took longer than {seconds} s and was stopped: does the '
-                             'layout loop, or make thousands of pages?')
+        return _failed(task, stopped)
     except MemoryError:
         return _failed(task, f'needed more than {MEMORY_LIMIT // 1024 ** 3} GB of memory '
                              'and was stopped: a huge picture, or thousands of pages?')
     except Exception as exc:  # a bug: it fails this edition, not the run
+        if fired:
+            return _failed(task, stopped)
         return _failed(task, f'internal error ({type(exc).__name__}: {exc}): a bug in '
-                             'bindery, please report it with this line')
+                             'bindery, please report it with this line (and --debug '
+                             'shows its traceback)', traceback.format_exc())
     finally:
         signal.alarm(0)
+    if fired:
+        # Stopped, whether it failed or claimed success: something swallowed
+        # the alarm, and what it made cannot be trusted.
+        return _failed(task, stopped)
+    return result
 
 
 def start(jobs, memory=MEMORY_LIMIT):
@@ -89,7 +117,9 @@ def start(jobs, memory=MEMORY_LIMIT):
 
 
 def _pool(jobs, memory):
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context('fork'),
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                initializer=_start_worker, initargs=(memory,))
 
 
@@ -135,3 +165,36 @@ def build_all(tasks, jobs, advance, seconds, memory=MEMORY_LIMIT, pool=None):
             pending = [index for index in pending if index not in results]
         pool = None
     return [results[index] for index in range(len(tasks))]
+
+
+class PreviewWorker:
+    """One worker process kept for ``serve``'s previews: WeasyPrint imported and
+    the fonts loaded once, so that a preview costs one layout. Under the same
+    time and memory limits as the build's workers; a worker stopped by them is
+    replaced for the next preview."""
+
+    def __init__(self, memory=MEMORY_LIMIT):
+        self.memory, self.pool = memory, None
+
+    def run(self, function, *args, seconds):
+        """``function(*args)`` in the worker; raises :class:`TimeoutError` (the
+        worker is killed) or :class:`BrokenProcessPool` (it died)."""
+        if self.pool is None:
+            self.pool = _pool(1, self.memory)
+        future = self.pool.submit(function, *args)
+        try:
+            return future.result(timeout=seconds)
+        except FutureTimeout:
+            self.close(kill=True)
+            raise TimeoutError(f'took longer than {seconds} s and was stopped') from None
+        except BrokenProcessPool:
+            self.close(kill=True)
+            raise
+
+    def close(self, kill=False):
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            if kill:
+                for process in list(pool._processes.values()):
+                    process.kill()
+            pool.shutdown(wait=not kill, cancel_futures=True)

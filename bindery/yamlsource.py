@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
 import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -108,17 +109,31 @@ class Source:
     values: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)
     refused: list = field(default_factory=list)  # offsets of refused characters
+    block_mappings: set = field(default_factory=set)  # paths of mappings written as blocks
 
     def mark(self, path, at_key=False):
         """The mark of a value (or of its key), falling back to its nearest parent."""
         table = self.keys if at_key else self.values
         while path not in table and path:
             table, path = self.values, path[:-1]
-        return table.get(path, Mark(1, 1, 0, 0))
+        return table.get(path, self.values.get(path, Mark(1, 1, 0, 0)))
+
+    def place(self, path, at_key=False):
+        """Where a message about the value (or key) ``path`` points: the value's
+        mark, but a block mapping's key when it has one. A block mapping has no
+        mark of its own, only its first key, a line below; pointing there would
+        read as a problem of that key ("intro: expected a list" at ``a:``)."""
+        mark = self.mark(path, at_key)
+        while not at_key and path not in self.values and path:
+            path = path[:-1]  # the parent the mark fell back to
+        if not at_key and path in self.block_mappings and path in self.keys:
+            return self.keys[path]
+        return mark
 
     def error(self, path, message, at_key=False, field=None):
-        """A :class:`SourceError` at the value (or key) ``path``, named ``field``."""
-        mark = self.mark(path, at_key)
+        """A :class:`SourceError` at the value (or key) ``path``, named ``field``
+        (see :meth:`place` for where)."""
+        mark = self.place(path, at_key)
         return SourceError(self.path, mark.line, mark.col,
                            keypath(path) if field is None else field, message)
 
@@ -130,12 +145,47 @@ class Source:
 
 
 def keypath(path):
-    """``('facts', 3, 'text')`` → ``facts[4].text`` (list items counted from 1)."""
+    """``('facts', 3, 'text')`` → ``facts[4].text`` (list items counted from 1);
+    invisible characters in a key are shown escaped (see :func:`visible`)."""
     out = ''
     for part in path:
         out += f'[{part + 1}]' if isinstance(part, int) else (
-            f'.{part}' if out else str(part))
+            f'.{visible(part)}' if out else visible(str(part)))
     return out
+
+
+#: What a message must not print as itself: what Python's ``repr`` escapes
+#: (controls, format characters, separators and spaces other than U+0020,
+#: surrogates, private use, unassigned) and the rest of Unicode's
+#: Default_Ignorable_Code_Point (variation selectors, the combining grapheme
+#: joiner, Hangul fillers…), which draw nothing.
+_INVISIBLE = regex.compile(r'[\p{Default_Ignorable_Code_Point}\p{C}\p{Z}--[ ]]', flags=regex.V1)
+
+
+def _escape(char):
+    code = ord(char)
+    return f'\\x{code:02x}' if code < 0x100 else (
+        f'\\u{code:04x}' if code < 0x10000 else f'\\U{code:08x}')
+
+
+def visible(text):
+    """``text`` with each invisible character written as its escape (``\\ufeff``),
+    so that a message shows what a key or value really holds."""
+    return _INVISIBLE.sub(lambda match: _escape(match.group()), text)
+
+
+def invisible(text):
+    """The invisible characters of ``text`` (see :func:`visible`), in order."""
+    return ''.join(_INVISIBLE.findall(text))
+
+
+def quoted(text, limit=60):
+    """``text`` in single quotes for a message, invisible characters escaped (a key
+    with a byte-order mark reads ``'\\ufefftitle'``), cut to ``limit`` characters."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit - 1] + '…'
+    return f"'{visible(text)}'"
 
 
 _ESCAPES = {'\x00': ['\\0'], '\x07': ['\\a'], '\x08': ['\\b'], '\x0b': ['\\v'],
@@ -203,14 +253,12 @@ def loads(raw, shown):
         if refused:  # a refused character (a stray line break, say) is the real problem
             raise SourceErrors([SourceError(shown, *_line_col(text, index), '', _refusal(char))
                                 for index, char in sorted(refused.items())]) from None
-        mark, problem = exc.problem_mark or exc.context_mark, exc.problem or 'invalid YAML'
-        if exc.context_mark and (mark is None or mark.index >= len(text.rstrip())):
-            # Ran off the end of the file: what was left open is where it began
-            # (an unclosed quote, bracket or block).
-            mark, problem = exc.context_mark, f'{problem} {exc.context} that starts here'
-        raise fail(mark.index if mark else 0, f'YAML syntax: {problem}', text)
+        index, sentence = syntax_message(exc, text)
+        raise fail(index, f'YAML syntax: {sentence}', text)
     except yaml.YAMLError as exc:  # a ReaderError: a character YAML cannot carry
-        raise fail(getattr(exc, 'position', 0), f'YAML: {exc}', text)
+        raise fail(getattr(exc, 'position', 0),
+                   f'YAML cannot carry the character here ({getattr(exc, "reason", exc)}): '
+                   'delete it', text)
     finally:
         loader.dispose()
     if node is None:
@@ -226,6 +274,110 @@ def loads(raw, shown):
     if errors:
         raise SourceErrors(errors)
     return source
+
+
+_TAG = "'!' starts a tag, which content does not use: put a value that starts with '!' in quotes"
+#: PyYAML's syntax errors as sentences a person can act on: ``(problem regex,
+#: context regex or None, where, sentence)``, the first that matches wins.
+#: ``where`` is the mark the sentence is about: ``problem`` (where PyYAML
+#: stopped) or ``context`` (where what it was reading began: the quote,
+#: bracket or key left open). The sentence may use the regex's groups.
+_SYNTAX = [
+    (r'but found another document', None, 'problem',
+     'a second YAML document starts here (---); a content file holds one: delete '
+     'the line, or what follows it'),
+    (r"expected '<document start>'", None, 'problem', None),  # see _after_document
+    (r'mapping values are not allowed here', None, 'problem',
+     "a colon and a space (': ') where no key can start: put a value that holds "
+     "': ' in quotes (\"…\"), or line the key up with the keys beside it"),
+    (r'sequence entries are not allowed here', None, 'problem',
+     "a list item ('- ') cannot start here: put the list on the lines below its "
+     "key, or a value that starts with '- ' in quotes"),
+    (r"could not find expected ':'", r'simple key', 'context',
+     "this line has no ':' but stands where a key goes (key: value): add the colon, "
+     'or indent the rest of a long value further than its key'),
+    (r"found character '\\t' that cannot start any token", None, 'problem',
+     'a tab where YAML needs spaces: indent with spaces only'),
+    (r"found character (.+) that cannot start any token", None, 'problem',
+     '{0} cannot start a value that is not in quotes: put the value in quotes (\"…\")'),
+    (r"expected <block end>, but found '-'", None, 'problem',
+     "a list item ('- ') where a key of the mapping belongs: indent the list under "
+     'its key'),
+    (r"expected <block end>, but found ':'", None, 'problem',
+     "a ':' with no key before it: write the key"),
+    (r'expected <block end>', r'block mapping', 'problem',
+     'this line is indented differently from the keys before it: line up the keys '
+     'of one mapping exactly, with spaces'),
+    (r'expected <block end>', r'block collection', 'problem',
+     "this line is indented differently from the list items before it: line up "
+     "the '- ' of one list exactly, with spaces"),
+    (r'expected the node content, but found (.+)', None, 'problem',
+     'a value should start here, not {0}: put a value that starts with it in quotes'),
+    (r"expected ',' or '\]'", None, 'context',
+     "the list opened here with '[' is not closed with ']' (or its items are not "
+     'separated by commas)'),
+    (r"expected ',' or '}'", None, 'context',
+     "the mapping opened here with '{{' is not closed with '}}' (or its entries are "
+     'not separated by commas)'),
+    (r'found unknown escape character (.+)', None, 'problem',
+     "'\\' followed by {0} is not an escape YAML knows in double quotes: write "
+     "'\\\\' for a backslash, or put the value in single quotes"),
+    (r'expected escape sequence of (\d+) hexadecimal numbers', None, 'problem',
+     'an escape here needs {0} hexadecimal digits (\\xe9 takes 2, \\u00e9 4, '
+     '\\U000000e9 8)'),
+    (r'end of stream', r'quoted scalar', 'context',
+     'a quoted value starts here and is never closed: add its closing quote'),
+    (r'document separator', r'quoted scalar', 'context',
+     "a quoted value starts here and is not closed before a '---' or '...' line: "
+     'add its closing quote'),
+    (r'', r'anchor|alias', 'context',
+     "'&' starts an anchor and '*' an alias, which content does not use: put a "
+     "value that starts with '&' or '*' in quotes"),
+    (r'', r'tag', 'context', _TAG),
+    (r'tag handle', None, 'problem', _TAG),
+    (r'', r'block scalar', 'problem',
+     "after '|' or '>' a line may hold only '+' or '-', an indentation digit 1–9 "
+     'and a comment: start the text on the next line, indented'),
+    (r'directive|incompatible YAML document', None, 'problem',
+     "a line that starts with '%' is a YAML directive, which content does not "
+     "use: delete it, or put a value that starts with '%' in quotes"),
+    (r'end of stream|<stream end>', None, 'context',
+     'the file ends before what starts here is closed'),
+]
+
+
+def syntax_message(exc, text):
+    """``(index, sentence)`` for PyYAML's ``exc``: where to point, and what is wrong
+    and what to do, as a sentence (PyYAML's own problem and context are
+    fragments such as "but found another document")."""
+    problem, context = exc.problem or '', exc.context or ''
+    for pattern, within, where, sentence in _SYNTAX:
+        found = re.search(pattern, problem)
+        if found is None or (within and not re.search(within, context)):
+            continue
+        mark = exc.context_mark if where == 'context' else exc.problem_mark
+        mark = mark or exc.problem_mark or exc.context_mark
+        index = mark.index if mark else 0
+        if sentence is None:
+            return index, _after_document(text, index)
+        return index, sentence.format(*found.groups())
+    mark = exc.problem_mark or exc.context_mark
+    words = ' '.join(part for part in (problem, context) if part)
+    return (mark.index if mark else 0,
+            f'YAML cannot read the file from here ({words or "invalid YAML"})')
+
+
+def _after_document(text, index):
+    """What is wrong when PyYAML wants a new document at ``index``: the lines
+    before say whether a document ended (``...``) or a directive stood."""
+    before = text[:index].splitlines()
+    if any(line.startswith('%') for line in before):
+        return ("a line that starts with '%' is a YAML directive, which content does "
+                "not use: delete it, or put a value that starts with '%' in quotes")
+    if any(line.rstrip() == '...' for line in before):
+        return ("the YAML document ended at a '...' line, and a content file holds one: "
+                "delete the '...' line")
+    return 'the file goes on after its content has ended: check this line\'s indentation'
 
 
 def _mark(node):
@@ -270,6 +422,8 @@ def _convert(node, path, source, errors):
         return [_convert(item, path + (i,), source, errors)
                 for i, item in enumerate(node.value)]
     assert isinstance(node, MappingNode)
+    if not node.flow_style:
+        source.block_mappings.add(path)
     result = {}
     for key_node, value_node in node.value:
         mark = _mark(key_node)

@@ -139,15 +139,20 @@ def test_the_editions_differ(inputs):
     assert len(prints) == 3
 
 
-def test_a_translation_depends_on_its_original_existing_not_on_its_text(inputs):
-    """kazakhstan/en is translated from kk: the build checks kk.yaml is there, no more."""
+def test_a_translation_depends_on_its_original_and_its_fingerprints(inputs):
+    """kazakhstan/en is translated from kk: the build reports the fields whose
+    original changed since they were translated, so kk.yaml's text and
+    en.lock.json count."""
     assert 'translation_of: kk' in inputs.read('data/kazakhstan/en.yaml')
     edition = ('nine-facts', 'nine-facts', 'kazakhstan', 'en')
     before = print_of(inputs, *edition)
     append(inputs, 'data/kazakhstan/kk.yaml')
-    assert print_of(inputs, *edition) == before
+    changed = print_of(inputs, *edition)
+    assert changed != before
+    append(inputs, 'data/kazakhstan/en.lock.json')
+    assert print_of(inputs, *edition) != changed
     inputs.path('data/kazakhstan/kk.yaml').unlink()
-    assert print_of(inputs, *edition) != before
+    assert print_of(inputs, *edition) not in (before, changed)
 
 
 def test_fonts_can_be_given(inputs):

@@ -36,7 +36,7 @@ def add_card(project):
     """Copy the card product into ``project``, where the real products already are."""
     shutil.copytree(CARD / 'layout', project.path('layouts/card'))
     shutil.copy2(CARD / 'booklet.yaml', project.path('booklets/card.yaml'))
-    for path in CARD.glob('data/*/card/*.yaml'):
+    for path in CARD.glob('data/*/card/*.*'):  # the text, and what each was translated from
         project.write(path.relative_to(CARD).as_posix(), path.read_text(encoding='utf-8'))
     return project
 

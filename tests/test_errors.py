@@ -149,6 +149,58 @@ def test_character_without_a_glyph_in_kyrgyz_intro(project):
     assert run.error_lines == [glyph_error(project, KY, 'intro[2]', devanagari)]
 
 
+# Characters that draw nothing: default-ignorable (Unicode's Default_Ignorable_Code_Point)
+
+IGNORABLES = '\u2060\ufe0f\u034f\u200b\U000e0001'  # word joiner, VS16, CGJ, ZWSP, tag
+
+
+def test_default_ignorable_characters_need_no_glyph(project):
+    lacking = [char for char in IGNORABLES if families_without(project, char)]
+    assert '\ufe0f' in lacking, 'a test that cannot fail: pick characters a font lacks'
+    project.replace(KY, 'мугалимдердин квалификациясын',
+                    f'мугалимдердин{IGNORABLES} квали\u00adфикациясын')
+    assert check(project, 'kyrgyzstan/ky', code=0).error_lines == []
+
+
+def test_an_ignorable_that_is_drawn_needs_a_glyph_and_shows_escaped(project):
+    """HarfBuzz draws the Hangul fillers with the font's glyph: not ignorable for us."""
+    filler = '\u3164'
+    project.replace(KY, 'мугалимдердин квалификациясын', f'мугалимдердин{filler}квалификациясын')
+    line, col = project.position(KY, filler)
+    families = ', '.join(families_without(project, filler))
+    run = check(project, 'kyrgyzstan/ky')
+    assert run.error_lines == [f"{KY}:{line}:{col}: facts[1].text: '\\u3164' (U+3164) has no "
+                               f"glyph in the layout's fonts ({families})"]
+
+
+def test_ignorables_are_not_looked_for_in_the_pdf_text():
+    from bindery import fonts, textcheck
+
+    assert all(fonts.ignorable(char) for char in IGNORABLES + '\u00ad\u200d')
+    assert not any(fonts.ignorable(char) for char in 'a \u3164\u115f\u00a0')
+    assert textcheck.words(f'Мугалим{IGNORABLES}дердин квали\u00adфикациясы') == [
+        'мугалимдердин', 'квалификациясы']
+
+
+def test_a_byte_order_mark_before_a_key_is_shown(project):
+    project.replace(KY, '\nfacts_title:', '\n\ufefffacts_title:')
+    line, col = project.position(KY, '\ufefffacts_title')
+    top = first_key_position(project, KY)
+    run = check(project, 'kyrgyzstan/ky')
+    assert f"{KY}:{line}:{col}: unknown field '\\ufefffacts_title' (did you mean " \
+           "'facts_title'? delete the invisible U+FEFF)" in run.error_lines, run.error_lines
+    assert any(error.startswith(f"{KY}:{top[0]}:{top[1]}: missing field 'facts_title'")
+               for error in run.error_lines), run.error_lines
+
+
+def test_a_language_that_is_a_path_is_no_language_code(project):
+    project.replace(KY, 'lang: ky', 'lang: "../../tmp/x"')
+    line, col = project.position(KY, '"../../tmp/x"')
+    run = check(project, 'kyrgyzstan/ky')
+    assert run.error_lines == [f"{KY}:{line}:{col}: lang: '../../tmp/x' is not a language "
+                               'code (such as kk, ky, ru or zh_Hant)']
+
+
 def test_duplicate_key(project):
     first, _ = project.position(KK, 'title: АШЫҚ')
     project.replace(KK, '\nfacts:\n', '\ntitle: Екінші тақырып\nfacts:\n')
@@ -168,6 +220,15 @@ def test_yaml_syntax_error(project):
     assert len(run.error_lines) == 1, run.error_lines
     assert run.error_lines[0].startswith(f'{KK}:{line}:{col}: '), run.error_lines
     assert 'YAML' in run.error_lines[0]
+
+
+def test_a_second_yaml_document_is_said_in_a_sentence(project):
+    project.write(KK, project.read(KK) + '---\ntitle: Екінші\n')
+    line, col = project.position(KK, '---\ntitle')
+    run = check(project, 'kazakhstan/kk')
+    assert run.error_lines == [f'{KK}:{line}:{col}: YAML syntax: a second YAML document starts '
+                               'here (---); a content file holds one: delete the line, or '
+                               'what follows it']
 
 
 def test_invalid_utf8(project):

@@ -108,7 +108,7 @@ def test_gallery_in_chromium_shows_every_edition_and_its_links_resolve(out, brow
     assert page.failed_requests == []
     assert page.exceptions == []
 
-    # What a reader sees of each edition: name, pages, sizes, status, copyfit notes.
+    # What a reader sees of each edition: name, pages, hyphenation, sizes, status, notes.
     cards = page.evaluate(
         'Array.from(document.querySelectorAll(".edition")).map(e => '
         '({id: e.id, text: e.innerText, ok: e.classList.contains("is-ok")}))')
@@ -117,6 +117,9 @@ def test_gallery_in_chromium_shows_every_edition_and_its_links_resolve(out, brow
         assert card['ok'] and report['ok']
         assert report['edition'] in card['text']
         assert f'{report["pages"]} pages' in card['text']
+        # No silent language: the report and the card name its hyphenation.
+        assert report['hyphenation']['source'] in ('ours', 'pyphen')
+        assert f'hyphenation: {report["hyphenation"]["label"]}' in card['text']
         assert 'Preflight passed' in card['text']
         for note in report['notes']:
             assert note.split(': ', 1)[1] in card['text']

@@ -159,6 +159,9 @@ GENERATORS = {
                                .ljust(chars, 'з') + '\n',
     # A fact with one word of `chars` letters: no break opportunity in it.
     'long_word_fact': lambda chars: f'  - text: Фонд {"Ы" * chars} колдоду.\n',
+    # A fact whose first letter carries `count` combining marks (U+0301 unless
+    # `mark` says), which the body font stacks one above the other.
+    'stacked_marks': lambda count, mark='\u0301': f'  - text: "а{mark * count} Фонд."\n',
     # `count` facts, each one short sentence, as the whole facts list.
     'facts': lambda count: 'facts:\n' + ''.join(
         f'  - text: Факт {n}.\n' for n in range(1, count + 1)) if count else 'facts: []\n',
@@ -404,7 +407,7 @@ def execute(case, base, http_base, requests):
     elif kind == 'build':
         args = ['--out', out, '-j', '2' if split else '1', *case.get('args', [])] + (
             [] if split or not target else [target])
-        if case['expect'].get('outputs') == 'none':  # yesterday's files, to be removed
+        if case['expect'].get('outputs') == 'kept':  # yesterday's files, to be kept
             for path in outcome.paths[target].values():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(STALE)
@@ -620,18 +623,20 @@ def judge(outcome):
             report = json.loads(paths['preflight'].read_text(encoding='utf-8'))
             if report.get('ok') is not True:
                 problems.append(f'preflight not ok: {report}')
-    elif expect.get('outputs') == 'none':
-        for name in PICTURES:
-            if paths[name].exists():
-                stale = paths[name].read_bytes() == STALE
-                problems.append(f"{paths[name].name} {'of an earlier build ' if stale else ''}"
-                                'left at its final path')
-        report = paths['preflight']
-        if report.exists():
-            if report.read_bytes() == STALE:
-                problems.append(f'{report.name} of an earlier build left at its final path')
-            elif json.loads(report.read_text(encoding='utf-8')).get('ok') is not False:
-                problems.append(f'{report.name} of a failed edition does not say so')
+    elif expect.get('outputs') == 'kept':
+        for name, path in paths.items():
+            if not path.exists():
+                problems.append(f'{path.name} of an earlier build is gone')
+            elif path.read_bytes() != STALE:
+                problems.append(f'{path.name} was replaced though the edition failed')
+        record = outcome.out / paths['print'].parent.name / (
+            f".bindery-set-{paths['print'].name.removesuffix('-print.pdf')}.json")
+        try:
+            state = json.loads(record.read_text(encoding='utf-8')).get('state')
+        except (OSError, ValueError) as exc:
+            state = f'unreadable ({exc})'
+        if state != 'stale':
+            problems.append(f'{record.name}: the kept files are not marked stale ({state})')
     if expect.get('others') == 'built':
         for name, path in outcome.paths['kazakhstan/kk'].items():
             if not path.is_file():

@@ -1,8 +1,9 @@
-"""Kazakh and Kyrgyz hyphenation: the rules' examples, the patterns against the rules, WeasyPrint."""
+"""Hyphenation of kk, ky, tg, hy, ka: the rules' examples, the patterns, WeasyPrint, the reports."""
 
-# The word lists are tests/data/hyphenation-kk.txt and -ky.txt, each example
-# with its source. The dictionaries are remade and checked with
-# .venv/bin/python tools/make-hyphenation.py.
+# The word lists are tests/data/hyphenation-<lang>.txt, each example with its
+# source. The dictionaries are remade and checked with
+# .venv/bin/python tools/make-hyphenation.py (kk, ky, tg) and
+# tools/tex-hyphenation.py (hy, ka, from TeX's patterns).
 
 import html
 import importlib.util
@@ -22,22 +23,26 @@ DATA = Path(__file__).resolve().parent / 'data'
 SEEDS = Path(__file__).resolve().parent / 'fixtures' / 'seeds'
 SEED = {'kk': SEEDS / '000_66f7a2c93d37a244.txt', 'ky': SEEDS / '004_6346bdd40dba20a4.txt'}
 FONT = ROOT / 'fonts' / 'noto-serif' / 'NotoSerif-Regular.ttf'
-LANGS = ('kk', 'ky')
+LANGS = ('kk', 'ky', 'tg')
+#: The languages with a booklet text to check on (tg has none yet).
+SEEDED = ('kk', 'ky')
+TEX_LANGS = ('hy', 'ka')
 #: The hyphen WeasyPrint puts at a line end when the font has it.
 HYPHEN = '\u2010'
 #: The letters of a word, Cyrillic or Latin.
 WORD = re.compile(r'[^\W\d_]+')
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('make_hyphenation',
-                                                  ROOT / 'tools' / 'make-hyphenation.py')
+def _load_tool(name='make-hyphenation'):
+    spec = importlib.util.spec_from_file_location(name.replace('-', '_'),
+                                                  ROOT / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 TOOL = _load_tool()
+TEX_TOOL = _load_tool('tex-hyphenation')
 
 
 def word_list(lang):
@@ -54,6 +59,8 @@ def word_list(lang):
 
 
 def seed_words(lang):
+    if lang not in SEED:
+        return []
     return sorted(set(WORD.findall(SEED[lang].read_text(encoding='utf-8'))))
 
 
@@ -65,7 +72,7 @@ def test_rules_give_the_listed_breaks(lang):
     assert not wrong, '\n'.join(wrong)
 
 
-@pytest.mark.parametrize('lang', LANGS)
+@pytest.mark.parametrize('lang', SEEDED)
 def test_word_lists_cover_the_booklets(lang):
     listed = {word for _, word, _ in word_list(lang)}
     missing = [word for word in seed_words(lang)
@@ -84,7 +91,7 @@ def test_dictionary_is_up_to_date(lang):
 def test_patterns_agree_with_rules_on_every_short_word(lang):
     # Each letter of SAMPLE_LETTERS stands for a class the patterns were
     # expanded over, so these words reach every pattern family.
-    words = TOOL.sample_words(5)
+    words = TOOL.sample_words(5, lang)
     assert TOOL.mismatches(lang, dictionary_path(lang), words) == []
 
 
@@ -108,7 +115,10 @@ def test_registered_language_hyphenates_as_the_rules(lang):
 
 
 @pytest.mark.parametrize('code, lang', [('kk', 'kk'), ('kk-KZ', 'kk'), ('KK_kz', 'kk'),
-                                        ('kk-Cyrl-KZ', 'kk'), ('ky', 'ky'), ('ky-KG', 'ky')])
+                                        ('kk-Cyrl-KZ', 'kk'), ('ky', 'ky'), ('ky-KG', 'ky'),
+                                        ('tg', 'tg'), ('tg-TJ', 'tg'), ('tg-Cyrl-TJ', 'tg'),
+                                        ('hy', 'hy'), ('hy-AM', 'hy'), ('ka', 'ka'),
+                                        ('ka-GE', 'ka')])
 def test_weasyprint_finds_our_dictionary_for(code, lang):
     hyphenation.register()
     found = pyphen.language_fallback(code)  # as weasyprint.text.line_break does
@@ -204,7 +214,7 @@ def quiet_weasyprint(caplog):
     assert not caplog.records, [record.getMessage() for record in caplog.records]
 
 
-@pytest.mark.parametrize('lang', LANGS)
+@pytest.mark.parametrize('lang', SEEDED)
 def test_weasyprint_breaks_lines_only_where_the_rules_allow(lang, tmp_path, quiet_weasyprint):
     paragraphs = _paragraphs(lang)
     text = _render(lang, paragraphs, tmp_path)
@@ -234,3 +244,145 @@ def test_weasyprint_keeps_abbreviations_and_one_syllable_words_whole(
     text = _render(lang, [paragraph], tmp_path)
     for word, points in _hyphenated_words(text):
         assert word == filler, f'{word} broken at {points}'
+
+
+# Tajik in WeasyPrint: the Universal Declaration's first article and the rules'
+# own examples, in a column narrow enough to break many of them.
+TAJIK = ('Тамоми одамон озод ба дунё меоянд ва аз лиҳози манзалату ҳуқуқ бо ҳам '
+         'баробаранд. Ҳама соҳиби ақлу виҷдонанд ва бояд бо якдигар муносибати '
+         'бародарона дошта бошанд. ' + ' '.join(word for _, word, points in word_list('tg')
+                                               if points) + ' ҶТ ИМА')
+
+
+def test_weasyprint_breaks_tajik_only_where_the_rules_allow(tmp_path, quiet_weasyprint):
+    text = _render('tg', [TAJIK] * 3, tmp_path)
+    hyphenated = _hyphenated_words(text)
+    assert len(hyphenated) >= 15, 'the column should force many hyphenated line ends'
+    source_words = set(WORD.findall(TAJIK))
+    wrong = [f'{word} {points}: the rules allow only {breaks(word, "tg")}'
+             for word, points in hyphenated
+             if word not in source_words or not set(points) <= set(breaks(word, 'tg'))]
+    assert not wrong, '\n'.join(wrong)
+    assert {'ҷ', 'ӣ', 'ӯ', 'ҳ', 'қ'} <= set(text)  # the letters copy out of the PDF
+
+
+# Armenian and Georgian: TeX's patterns, converted and corrected.
+
+@pytest.mark.parametrize('lang', TEX_LANGS)
+def test_tex_dictionary_is_up_to_date(lang):
+    text = dictionary_path(lang).read_text(encoding='utf-8')
+    assert text == TEX_TOOL.dictionary_text(lang), 'run tools/tex-hyphenation.py'
+    assert text.splitlines()[:3] == ['UTF-8', 'LEFTHYPHENMIN 2', 'RIGHTHYPHENMIN 2']
+    # The licence of the source travels with the patterns.
+    assert {'hy': 'LGPL', 'ka': 'LPPL'}[lang] in text
+
+
+@pytest.mark.parametrize('lang', TEX_LANGS)
+def test_tex_word_lists_follow_the_rules_and_the_dictionary_follows_them(lang):
+    problems, counts = TEX_TOOL.check(lang)
+    assert not problems, '\n'.join(problems)
+    assert counts['wrong'] == counts['missed'] == 0 and counts['right'] > 40
+
+
+@pytest.mark.parametrize('lang, word, wrong', [
+    ('hy', 'հարևան', 4),     # TeX: հարև-ան; the rules write հա-րե-վան
+    ('hy', 'թևավոր', 2),     # TeX: թև-ավոր; the rules write թե-վավոր
+    ('ka', 'ანსამბლს', 5),   # TeX: ანსამ-ბლს, a piece without a vowel
+    ('ka', 'ხუთწლიან', 2),   # TeX: ხუ-თწლიან; the rules: ხუთ-წლი-ან
+    ('ka', 'სადგურს', 3),    # TeX: სად-გურს parts the harmonic cluster დგ
+])
+def test_what_tex_gets_wrong_is_corrected(lang, word, wrong, tmp_path):
+    # Check, don't trust: TeX's own patterns break here, ours do not.
+    assert wrong in TEX_TOOL.tex_only(lang, tmp_path).positions(word)
+    hyphenation.register()
+    assert wrong not in pyphen.Pyphen(lang=lang, left=2, right=2).positions(word)
+
+
+def test_tex_armenian_never_breaks_between_consonants_and_ours_does():
+    hyphenation.register()
+    ours = pyphen.Pyphen(lang='hy', left=2, right=2)
+    assert ours.positions('կարդալ') == [3]      # կար-դալ
+    assert ours.positions('լուսամուտ') == [3, 5]  # լու-սա-մուտ: ու is one vowel
+    assert ours.positions('հետաքրքրվել') == [2]  # no break needing an unwritten ը
+
+
+@pytest.mark.parametrize('lang, kind', [
+    ('kk', 'ours'), ('ky-KG', 'ours'), ('tg', 'ours'), ('hy', 'tex'), ('ka-GE', 'tex'),
+    ('ru', 'pyphen'), ('en', 'pyphen'), ('mn', 'pyphen'), ('xx', 'none'), ('uz', 'none')])
+def test_source_names_each_languages_hyphenation(lang, kind):
+    assert hyphenation.source(lang)[0] == kind
+
+
+# No silent language: each language's hyphenation is named, and justified text
+# in a language with none is a warning with its widest word space.
+
+UZBEK = ("Barcha odamlar erkin, qadr-qimmat va huquqlarda teng bo'lib tug'iladilar. Ular "
+         "aql va vijdon sohibidirlar va bir-birlari ila birodarlarcha muomala qilishlari "
+         "zarur. Ochiq jamiyat fondi ko'p yillar davomida ta'lim, sog'liqni saqlash va "
+         "inson huquqlarini qo'llab-quvvatlab kelgan.")
+
+
+@pytest.mark.parametrize('lang, source, dictionary', [
+    ('tg-TJ', 'ours', 'hyph_tg.dic'), ('hy', 'tex', 'hyph_hy.dic'),
+    ('ru', 'pyphen', 'hyph_ru_RU.dic'), ('uz', 'none', None)])
+def test_describe_names_source_and_file(lang, source, dictionary):
+    info = hyphenation.describe(lang)
+    assert (info['source'], info['dictionary']) == (source, dictionary)
+    assert (dictionary or 'none') in info['label']
+
+
+def test_justified_text_without_hyphenation_is_a_warning_with_its_word_spaces(tmp_path):
+    from bindery import preflight
+
+    _render('uz', [UZBEK] * 3, tmp_path)
+    info, warning = preflight.hyphenation_report(tmp_path / 'uz.pdf', 'uz')
+    assert info['source'] == 'none'
+    # A 32 mm column of unhyphenated text: wide spaces, measured from the PDF.
+    assert info['word_space_max_pt'] >= info['word_space_p99_pt'] > 3
+    assert warning and f"word spaces up to {info['word_space_max_pt']} pt" in warning
+    assert info['warning'] == warning
+    # The same measure in Tajik, which is hyphenated: no warning.
+    _render('tg', [TAJIK], tmp_path)
+    info, warning = preflight.hyphenation_report(tmp_path / 'tg.pdf', 'tg')
+    assert info['source'] == 'ours' and warning is None and info['word_space_p99_pt'] > 0
+
+
+def test_build_and_check_name_each_languages_hyphenation(capsys):
+    from bindery import report
+
+    report.print_hyphenation(['uz', 'tg', 'kk', 'tg'], warn=True)
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "hyphenation kk: the project's own, from the spelling rules (hyph_kk.dic)",
+        "hyphenation tg: the project's own, from the spelling rules (hyph_tg.dic)"]
+    assert err.startswith('warning: uz: no hyphenation dictionary')
+
+
+@pytest.mark.parametrize('lang, text, marked', [
+    ('tg', 'Ҷумҳурии Тоҷикистон', 'Ҷум-ҳу-рии То-ҷи-кис-тон'),
+    ('hy', 'Երևանում հարևան գրականություն', 'Երևա-նում հա-րևան գրա-կա-նութ-յուն'),
+    ('ka-GE', 'საქართველოს დამოუკიდებლობა', 'სა-ქარ-თვე-ლოს და-მო-უ-კი-დებ-ლო-ბა'),
+])
+def test_the_hyphenate_filter_marks_the_new_languages(lang, text, marked):
+    # What the templates do: soft hyphens in the HTML, hyphens: manual.
+    from jinja2 import Environment
+
+    from bindery.layouts import FILTERS
+
+    env = Environment()
+    env.filters.update(FILTERS)
+    out = env.from_string('{{ text | hyphenate }}').render(text=text, lang=lang)
+    assert out == marked.replace('-', '\u00ad')
+
+
+def test_check_names_hyphenation_and_warns_of_a_language_without(project):
+    from bindery.scaffold import new_edition
+
+    new_edition(project.root, 'uzbekistan', 'uz', say=lambda line: None)
+    run = project.run('check', 'uzbekistan/uz', 'kazakhstan/kk')
+    assert 'Traceback' not in run.stderr, str(run)
+    assert "hyphenation kk: the project's own, from the spelling rules (hyph_kk.dic)" \
+        in run.stdout.splitlines(), str(run)
+    assert [line for line in run.stderr.splitlines() if 'hyphenation' in line] == [
+        "warning: uz: no hyphenation dictionary (neither the project's nor pyphen's): "
+        'justified text in uz will not be hyphenated'], str(run)

@@ -123,7 +123,8 @@ def test_the_real_booklets_pass_with_a_report(built, output):
         report = json.loads(edition.preflight.read_text(encoding='utf-8'))
         assert report['ok'] is True
         checks = {finding['check'] for finding in report['outputs'][output]}
-        expected = {'page-count', 'page-boxes', 'fonts', 'lang', 'title', 'text'}
+        expected = {'page-count', 'page-boxes', 'fonts', 'lang', 'title', 'text',
+                    'ink-bounds'}
         if output == 'print':
             expected |= {'pdfx', 'colour', 'small-text', 'ink'}
         assert expected <= checks, checks

@@ -5,6 +5,8 @@ broken: a font file deleted, a stylesheet pointing at a local HTTP server.
 """
 
 import http.server
+import json
+import re
 import shutil
 import socket
 import threading
@@ -22,7 +24,8 @@ def leftovers(out):
     if not out.exists():
         return []
     return sorted(str(p.relative_to(out)) for p in out.rglob('*')
-                  if p.is_file() and p.name != '.bindery-cache.json'  # the build's stamps
+                  if p.is_file() and not re.fullmatch(r'\.bindery-(cache|set-[\w-]+)\.json',
+                                                      p.name)  # the build's own records
                   and (p.name.startswith('.') or p.suffix in (
                       '.tmp', '.part') or '.pdf.' in p.name or '.png.' in p.name))
 
@@ -176,21 +179,46 @@ def test_layout_cannot_read_files_outside_its_folders(project, tmp_path):
     assert not output_paths(out, 'kazakhstan', 'kk')['print'].exists()
 
 
-def test_failed_edition_removes_its_outputs_of_a_previous_build(project, built, tmp_path):
-    """A content mistake in kk: yesterday's kk files go, ky is built afresh."""
+def test_failed_edition_keeps_its_last_good_files_marked_stale(project, built, tmp_path):
+    """A content mistake in kk: yesterday's kk files stay byte for byte, marked
+    stale in the preflight report, the gallery and the summary; ky is built afresh;
+    the next good build of kk replaces them and clears the mark."""
     out = tmp_path / 'out'
     shutil.copytree(built['kk'].print.parent, out / 'nine-facts')
+    kk = output_paths(out, 'kazakhstan', 'kk')
+    kept = {name: kk[name].read_bytes() for name in PICTURES}
     before = {path: path.stat().st_mtime_ns
               for path in output_paths(out, 'kyrgyzstan', 'ky').values()}
+    good = project.read('data/kazakhstan/kk.yaml')
     project.replace('data/kazakhstan/kk.yaml', 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА\n',
                     'title:\n  - АШЫҚ ҚОҒАМ\n')
     run = project.run('--out', out)
     assert_clean_failure(run)
-    for name in PICTURES:
-        assert not output_paths(out, 'kazakhstan', 'kk')[name].exists(), name
+    assert {name: kk[name].read_bytes() for name in PICTURES} == kept
+    report = json.loads(kk['preflight'].read_text(encoding='utf-8'))
+    assert report['stale']['errors'] and any('data/kazakhstan/kk.yaml' in error
+                                             for error in report['stale']['errors'])
+    assert 'stale' in run.stdout and 'kazakhstan/kk' in run.stdout, run.stdout
+    card = _card(out, 'nine-facts-kazakhstan-kk')
+    assert 'class="edition is-stale"' in card and 'kazakhstan-kk-cover.png' in card
+    assert 'last good files kept, stale' in card and 'data/kazakhstan/kk.yaml' in card
     for path, mtime in before.items():
         assert path.is_file() and path.stat().st_mtime_ns != mtime, f'{path.name} not rebuilt'
     assert leftovers(out) == []
+
+    project.write('data/kazakhstan/kk.yaml', good)
+    run = project.run('--out', out, 'kazakhstan/kk')
+    assert run.returncode == 0, str(run)
+    assert 'stale' not in json.loads(kk['preflight'].read_text(encoding='utf-8'))
+    assert 'class="edition is-ok"' in _card(out, 'nine-facts-kazakhstan-kk')
+
+
+def _card(out, card_id):
+    """The HTML of one edition's card in the gallery."""
+    html = (out / 'index.html').read_text(encoding='utf-8')
+    match = re.search(rf'<li class="[^"]*" id="{card_id}">.*?</div>\n</li>', html, re.DOTALL)
+    assert match, f'no card {card_id}'
+    return match.group(0)
 
 
 def test_a_build_leaves_nothing_in_the_temporary_folder(project, tmp_path, monkeypatch):

@@ -2,8 +2,8 @@
 
 Most tests use a stub build that writes blank PDFs, so they take a second; one
 builds a real edition of a fixture project and watches its preview page refresh
-in headless Chromium after a content change, and show the errors (not a stale
-picture) after a broken one.
+in headless Chromium after a content change, and show the errors above the
+greyed pictures of the last good build (stale) after a broken one.
 """
 
 import json
@@ -177,24 +177,33 @@ def test_a_change_rebuilds_only_the_editions_it_touches(stub_root, tmp_path):
                 assert (status(url, other)['version'] > version) == (other in rebuilt)
 
 
-def test_a_failed_build_shows_its_errors_instead_of_pictures(stub_root, tmp_path):
+def test_a_failed_build_shows_its_errors_over_the_last_good_pages(stub_root, tmp_path):
+    """A failed edition shows its errors above the greyed pages of its last good
+    build (stale); one that never built shows its errors alone."""
     out = tmp_path / 'out'
     build = StubBuild(out)
+    build.errors['kazakhstan/ru'] = ['data/kazakhstan/ru.yaml:1:1: never built']
     pictures = out / BOOKLET / 'preview' / 'kazakhstan-kk'
     with serving(stub_root, out, build) as url:
         first = wait_status(url, 'kazakhstan-kk', lambda s: s['version'] >= 1)
         assert sorted(p.name for p in pictures.iterdir()) == ['page-1.png', 'page-2.png']
+        never = status(url, 'kazakhstan-ru')
+        assert not never['ok'] and not never['stale'] and never['images'] == []
+        code, _, body = fetch(f'{url}preview/{BOOKLET}/kazakhstan-ru/')
+        assert code == 200 and '<img' not in body.decode().split('<script>')[0]
 
         build.errors['kazakhstan/kk'] = [
             "data/kazakhstan/kk.yaml:3:1: unknown field '<img src=x onerror=alert(1)>'"]
         (stub_root / 'data/kazakhstan/kk.yaml').write_text('# v2\n')
         failed = wait_status(url, 'kazakhstan-kk', lambda s: s['version'] > first['version'])
-        assert not failed['ok'] and failed['images'] == []
+        assert not failed['ok'] and failed['stale'] and len(failed['images']) == 2
         assert failed['errors'] == build.errors['kazakhstan/kk']
-        assert list(pictures.glob('*.png')) == []
+        assert sorted(p.name for p in pictures.iterdir()) == ['page-1.png', 'page-2.png']
         code, _, body = fetch(f'{url}preview/{BOOKLET}/kazakhstan-kk/')
         html = body.decode()
-        assert code == 200 and '<img' not in html.split('<script>')[0]
+        markup = html.split('<script>')[0]
+        assert code == 200 and markup.count('<img') == 2 and 'class="stale"' in markup
+        assert 'showing the last good build' in markup
         assert '&lt;img src=x onerror=alert(1)&gt;' in html
 
         build.crash = True  # a bug in the build: the server says so and keeps serving
@@ -296,15 +305,63 @@ def test_preview_refreshes_in_chromium_after_a_content_change(project, tmp_path)
                 assert body.startswith(b'%PDF-')
         assert gallery.exceptions == [] and gallery.failed_requests == []
 
-        # A mistake: the errors replace the pictures, and no old picture is left.
+        # A mistake: the errors show above the last good pages, greyed (stale).
         project.replace(source, '\nfoundation: ', '\nfoundatio: ')
         third = wait_status(url, stem, lambda s: s['version'] > second['version'])
-        assert not third['ok']
+        assert not third['ok'] and third['stale']
         page.wait_for(f'document.getElementById("pages").dataset.version == "{third["version"]}"')
-        assert page.evaluate('document.images.length') == 0
-        assert page.evaluate('document.getElementById("pages").hidden')
+        assert page.evaluate('document.images.length') == first['pages']
+        assert page.evaluate('document.getElementById("pages").className') == 'stale'
+        assert page.evaluate('getComputedStyle(document.images[0]).filter') == 'grayscale(1)'
+        assert not page.evaluate('document.getElementById("errors").hidden')
         shown = page.evaluate('document.getElementById("errors").innerText')
         assert "kk.yaml:" in shown and "unknown field 'foundatio'" in shown, shown
-        assert list(pictures.glob('*.png')) == []
+        assert (pictures / 'page-1.png').is_file()
         assert page.exceptions == []
         assert page.failed_requests == []
+
+
+def test_preview_first_then_the_outputs_and_status_json(stub_root, tmp_path):
+    """With a ``preview``, a change shows the new pages (phase ``preview``) while
+    the build still runs, then the build's verdict (phase ``done``); /status.json
+    gives every edition's state and times."""
+    from previews_stub import held_build_and_preview
+
+    out = tmp_path / 'out'
+    build, preview, release = held_build_and_preview(out, StubBuild)
+    with serving_with_preview(stub_root, out, build, preview) as url:
+        release.set()  # the first build may finish
+        first = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'done')
+        release.clear()  # the next build waits until the test has seen its preview
+        written = time.time()
+        (stub_root / 'data/kazakhstan/kk.yaml').write_text('# v2\n')
+        shown = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'preview'
+                            and s['version'] > first['version'])
+        assert shown['building'] and shown['ok'] and len(shown['images']) == 3
+        assert shown['changed_at'] >= written - 1 and shown['preview_at'] >= shown['changed_at']
+        code, kind, body = fetch(f'{url}status.json')
+        data = json.loads(body)
+        assert code == 200 and kind == 'application/json' and data['building']
+        states = {(s['booklet'], s['edition']): s for s in data['editions']}
+        assert states[(BOOKLET, 'kazakhstan/kk')]['phase'] == 'preview'
+        assert states[(BOOKLET, 'kyrgyzstan/ky')]['phase'] == 'done'  # not touched
+        code, _, body = fetch(f'{url}preview/{BOOKLET}/kazakhstan-kk/')
+        assert 'preview · making the files' in body.decode()
+        release.set()
+        done = wait_status(url, 'kazakhstan-kk', lambda s: s['phase'] == 'done'
+                           and s['version'] > shown['version'])
+        assert done['ok'] and not done['building'] and done['built_at'] >= done['preview_at']
+        assert len(done['images']) == 2  # the build's own pages, drawn from its PDF
+
+
+@contextmanager
+def serving_with_preview(root, out, build, preview):
+    ready, stop = queue.Queue(), threading.Event()
+    thread = threading.Thread(target=serve, args=(root, out), daemon=True, kwargs=dict(
+        port=0, build=build, ready=ready.put, stop=stop, preview=preview))
+    thread.start()
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        stop.set()
+        thread.join(timeout=20)

@@ -73,6 +73,23 @@ def test_sections_heights_and_elements():
     assert weasy.root_element(document).tag == 'html'
 
 
+def test_element_heights_sum_each_elements_outermost_boxes_over_pages():
+    document = lay_out('<section data-page="1"><article id="a" style="padding: 1mm 0">'
+                       '<p style="height: 5mm">A</p></article>'
+                       '<article id="b" style="break-inside: auto">'
+                       + '<p style="height: 10mm">B</p>' * 5 + '</article></section>')
+    elements = {element for element in weasy.elements_in(weasy.sections(
+        document.pages[0], 'data-page')[0]) if element.get('id')}
+    found = {}
+    for page in document.pages:
+        for section in weasy.sections(page, 'data-page'):
+            for element, height in weasy.element_heights(section, elements).items():
+                found[element.get('id')] = found.get(element.get('id'), 0) + height
+    assert len(document.pages) == 2  # b is carried over
+    assert found['a'] == pytest.approx(7 * MM)  # its padding, not its <p> again
+    assert found['b'] == pytest.approx(50 * MM)
+
+
 def test_lines_know_their_block_and_the_elements_holding_them():
     document = lay_out('<section data-page="1"><article id="narrow" style="width: 20mm">'
                        '<p>Supercalifragilisticexpialidocious</p></article>'
@@ -161,14 +178,60 @@ OVERFLOWING = ('<section data-page="1">'
                + '</section><section data-page="2"><p>Back</p></section>')
 
 
-def test_an_overflow_names_the_watched_elements_that_do_not_fit_by_their_label():
+def test_an_overflow_names_the_watched_element_far_over_its_share_not_those_pushed_out():
+    """Facts 6 and 9 are carried over, but fact 1 takes 30 of the page's 38 mm:
+    four facts have 9.5 mm each, and it is the one that does not fit."""
     document = lay_out(OVERFLOWING)
     problems = pdf.check_placement(document, 2, watch='.fact')
     assert [problem.page for problem in problems] == [1]
     [problem] = problems
-    assert problem.message == ('page 1 runs over by 16.0 mm (fact 6, fact 9 do not fit): '
+    assert problem.message == ('page 1 runs over by 16.0 mm (fact 1 does not fit): '
                                'shorten the text or let the layout give it more room')
     assert problem.need == pytest.approx((30 + 8 + 10 + 6) / 38)
+
+
+def test_items_alike_in_length_name_those_carried_over_as_one_plural():
+    body = ('<section data-page="1">'
+            + facts(*((f'data-label="fact {n}"', 10) for n in range(1, 6)))
+            + '</section>')
+    [problem] = pdf.check_placement(lay_out(body), 1, watch='.fact')
+    # 38 mm hold three 10 mm facts: 4 and 5 go over, none is longer than another.
+    assert '(facts 4 and 5 do not fit)' in problem.message, problem.message
+
+
+def test_items_shared_out_between_pages_name_the_long_ones_wherever_they_are():
+    """As a layout that balances facts over pages: page 1 runs over with facts
+    of even length, because facts 5 and 8, on pages 2 and 3, take the room."""
+    body = ('<section data-page="1">' + facts(*((f'data-label="fact {n}"', 14)
+                                                   for n in range(1, 4))) + '</section>'
+            '<section data-page="2">' + facts(('data-label="fact 4"', 6),
+                                                ('data-label="fact 5"', 30)) + '</section>'
+            '<section data-page="3">' + facts(('data-label="fact 6"', 6),
+                                                ('data-label="fact 7"', 6),
+                                                ('data-label="fact 8"', 24)) + '</section>')
+    [problem] = pdf.check_placement(lay_out(body), 3, watch='.fact')
+    assert problem.page == 1
+    assert '(facts 5 and 8 do not fit)' in problem.message, problem.message
+
+
+def test_items_are_measured_against_their_own_kind_only():
+    """A lede beside the facts is no fact: the facts share what it leaves them,
+    and being alike, it is said where the page broke."""
+    body = ('<section data-page="1">' + facts(('data-label="lede"', 20))
+            + facts(*((f'data-label="fact {n}"', 6) for n in range(1, 5))) + '</section>')
+    [problem] = pdf.check_placement(lay_out(body), 1, watch='.fact')
+    assert '(fact 4 does not fit)' in problem.message, problem.message
+
+
+def test_the_names_of_items_are_listed_as_a_sentence_lists_them():
+    assert pdf._listed(['fact 7']) == 'fact 7'
+    assert pdf._listed(['fact 6', 'fact 9']) == 'facts 6 and 9'
+    assert pdf._listed(['lede', 'about']) == 'lede and about'
+    assert pdf._listed(['fact 3', 'fact 4', 'lede']) == 'facts 3 and 4, and lede'
+    assert pdf._listed(['box 1', 'box 2', 'entry 3', 'entry 4']) == (
+        'boxes 1 and 2, and entries 3 and 4')
+    assert pdf._listed(['key figure 1', 'key figure 2', 'key figure 5']) == (
+        'key figures 1, 2 and 5')
 
 
 def test_one_element_that_does_not_fit_and_labels_from_ids():

@@ -5,10 +5,13 @@ Positions are 1-based, columns in characters; each expected position is found
 in the YAML text of the test (``at(text, needle)``), not copied from output.
 """
 
+import re
+
 import pytest
 
 from bindery.errors import SourceErrors
-from bindery.yamlsource import MAX_BYTES, keypath, loads
+from bindery import schema
+from bindery.yamlsource import MAX_BYTES, keypath, loads, quoted, visible
 
 NAME = 'data/test/xx.yaml'
 
@@ -213,6 +216,137 @@ def test_two_documents_refused():
     text = 'lang: kk\n---\nlang: ky\n'
     [(line, col, _, message)] = refusals(text)
     assert (line, col) == at(text, '---')
+    assert message == ('YAML syntax: a second YAML document starts here (---); a content '
+                       'file holds one: delete the line, or what follows it')
+
+
+# YAML syntax errors: a sentence that says what to do, where the cause is
+
+@pytest.mark.parametrize('text, needle, words', [
+    ('lang: kk\ntitle: Ашық: қоғам\n', ': қоғам', "': ' in quotes"),
+    ('lang: kk\n\ttitle: Ашық\n', '\ttitle', 'indent with spaces'),
+    ('lang: kk\ntitle: [Ашық, қоғам\nintro: x\n', '[Ашық', "not closed with ']'"),
+    ('lang: kk\ntitle: {a: Ашық\n', '{a:', "not closed with '}'"),
+    # The line without a colon, not the next one where PyYAML gave up.
+    ('lang: kk\ntitle Ашық\nintro: x\n', 'title Ашық', "has no ':'"),
+    ('lang: kk\ntitle: "Ашық\nintro: x\n', '"Ашық', 'never closed'),
+    ('lang: kk\n...\ntitle: Ашық\n', 'title', "'...' line"),
+    ('lang: kk\ntitle: "Ашық \\q"\n', 'q"', "'\\' followed by 'q'"),
+    ('lang: kk\ntitle: "Ашық \\u12"\n', '12"', '4 hexadecimal digits'),
+    ('lang: kk\ntitle: @Ашық\n', '@', "'@' cannot start a value"),
+    ('lang: kk\ntitle: - b\n', '- b', "a list item ('- ')"),
+    ('lang: kk\n  title: Ашық\n', ': Ашық', "': ' in quotes"),
+    ('lang: kk\nintro:\n  - a\n - b\n', '- b', 'indented differently'),
+    ('lang: kk\ntitle: |x\n  Ашық\n', 'x\n', "after '|' or '>'"),
+    ('lang: kk\ntitle: !<x\n', '!', "'!' starts a tag"),
+    ('%YAML 1.1\n%YAML 1.1\n---\nlang: kk\n', '%YAML 1.1\n---', 'directive'),
+])
+def test_yaml_syntax_errors_are_sentences_at_their_cause(text, needle, words):
+    [(line, col, _, message)] = refusals(text)
+    assert (line, col) == at(text, needle), message
+    assert message.startswith('YAML syntax: '), message
+    sentence = message[len('YAML syntax: '):]
+    assert words in sentence, sentence
+    # Not PyYAML's fragments: no "but found …", no "while scanning …", no token names.
+    assert not re.search(r'^but |while (scanning|parsing)|<[a-z ]+>', sentence), sentence
+
+
+# Invisible characters in messages
+
+def test_invisible_characters_are_shown_escaped():
+    assert visible('\ufefftitle') == '\\ufefftitle'
+    assert quoted('ti\u200btle') == "'ti\\u200btle'"
+    assert quoted('a\u00a0b\u034fc\U000e0001') == "'a\\xa0b\\u034fc\\U000e0001'"
+    assert quoted('Ашық қоғам 🎉') == "'Ашық қоғам 🎉'"  # what shows stays as it is
+    assert quoted('x' * 100, 10) == "'xxxxxxxxx…'"
+    assert keypath(('figures', '\ufeffgrants', 0)) == 'figures.\\ufeffgrants[1]'
+
+
+def test_an_unknown_key_with_a_byte_order_mark_says_so():
+    text = 'lang: kk\n\ufefftitle: Ашық\n'
+    source = load(text)
+    errors = []
+    schema.validate(schema.Record('A file.', {
+        'lang': schema.Language('The language.'), 'title': schema.Text('The title.')}),
+        source, errors)
+    messages = [(e.line, e.col, e.message) for e in errors]
+    assert (*at(text, '\ufeff'), "unknown field '\\ufefftitle' (did you mean 'title'? "
+            'delete the invisible U+FEFF)') in messages, messages
+
+
+# Where a message about a mapping points
+
+def errors_of(text, fields):
+    source = load(text)
+    errors = []
+    schema.validate(schema.Record('A file.', fields), source, errors)
+    return [(e.line, e.col, e.field, e.message) for e in errors]
+
+
+AMOUNT = schema.Record('An amount.', {'amount': schema.Number('Digits.'),
+                                      'currency': schema.Currency('ISO 4217 code.')})
+
+
+def test_a_block_mapping_where_a_list_belongs_is_pointed_at_by_its_key():
+    text = 'lang: kk\nintro:\n  lead: Ашық\n  rest: қоғам\n'
+    [error] = errors_of(text, {'lang': schema.Text('x'),
+                               'intro': schema.ListOf('x', schema.Text('x'))})
+    assert error == (*at(text, 'intro:'), 'intro', 'expected a list, found a mapping')
+
+
+def test_a_flow_mapping_is_pointed_at_where_it_starts():
+    text = 'lang: kk\nintro: {lead: Ашық}\n'
+    [error] = errors_of(text, {'lang': schema.Text('x'),
+                               'intro': schema.ListOf('x', schema.Text('x'))})
+    assert error[:2] == at(text, '{lead')
+
+
+def test_a_missing_field_of_a_nested_mapping_is_said_at_its_key():
+    text = '# a comment\nlang: kk\ntotal:\n  amount: 5\n'
+    [error] = errors_of(text, {'lang': schema.Text('x'), 'total': AMOUNT})
+    assert error == (*at(text, 'total:'), 'total',
+                     "missing field 'currency' (ISO 4217 code)")
+
+
+def test_a_missing_top_field_is_said_at_the_first_key_not_line_1():
+    text = '# a comment\n\nlang: kk\n'
+    [error] = errors_of(text, {'lang': schema.Text('x'), 'total': AMOUNT})
+    assert error[:2] == at(text, 'lang:')
+    assert error[3].startswith("missing field 'total'")
+
+
+def test_a_missing_field_of_a_list_item_is_said_at_the_item():
+    text = 'lang: kk\nitems:\n  - amount: 5\n'
+    [error] = errors_of(text, {'lang': schema.Text('x'), 'items': schema.ListOf('x', AMOUNT)})
+    assert error[:3] == (*at(text, 'amount'), 'items[1]')
+
+
+# Language codes
+
+@pytest.mark.parametrize('value, message', [
+    ('../../tmp/x', "'../../tmp/x' is not a language code (such as kk, ky, ru or zh_Hant)"),
+    ('kk ky', "'kk ky' is not a language code (such as kk, ky, ru or zh_Hant)"),
+    ('x' * 50, "'" + 'x' * 39 + "…' is not a language code (such as kk, ky, ru or zh_Hant)"),
+    ('xx', "'xx' is not a language code CLDR knows (e.g. kk, ky, ru)"),
+    ('ky-KG', "'ky-KG' is not a language code CLDR knows (write ky_KG)"),
+])
+def test_a_language_field_takes_language_codes_only(value, message):
+    text = f'lang: "{value}"\n'
+    [error] = errors_of(text, {'lang': schema.Language('The language.')})
+    assert error == (*at(text, '"'), 'lang', message)
+
+
+@pytest.mark.parametrize('value', ['kk', 'ky', 'ru', 'en', 'zh_Hant', 'sr_Latn_RS'])
+def test_language_codes_cldr_knows_pass(value):
+    assert errors_of(f'lang: {value}\n', {'lang': schema.Language('x')}) == []
+
+
+def test_a_layout_can_declare_a_language_field():
+    """Declarations pass max_length to every text type; Language took it twice."""
+    text = 'quote_lang: {type: language, doc: The language of the quote.}\n'
+    errors = []
+    fields = schema.declarations('x', 'test').check(load(text), (), load(text).data, errors)
+    assert errors == [] and isinstance(fields['quote_lang'], schema.Language)
 
 
 @pytest.mark.parametrize('text', ['', '\n', '# only a comment\n'])

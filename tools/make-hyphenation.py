@@ -1,4 +1,4 @@
-"""Write hyphenation/hyph_kk.dic and hyph_ky.dic: Liang patterns from the rules in bindery."""
+"""Write hyphenation/hyph_kk.dic, hyph_ky.dic, hyph_tg.dic: Liang patterns from bindery's rules."""
 
 # Usage, from the repository root:
 #
@@ -25,22 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bindery.hyphenation import (  # noqa: E402
-    CONSONANTS, DICTIONARIES, IOTATED, LANGS, SIGNS, SYLLABLE_STARTERS, VOWELS, breaks,
-    dictionary_path, kinds)
+    DICTIONARIES, IOTATED, LANGS, LETTERS, SIGNS, SYLLABLE_STARTERS, breaks, dictionary_path,
+    kinds)
 
 #: Words that verify the patterns besides the exhaustive short words.
 WORD_SOURCES = {
     'kk': ['tests/fixtures/seeds/000_66f7a2c93d37a244.txt', 'tests/data/hyphenation-kk.txt'],
     'ky': ['tests/fixtures/seeds/004_6346bdd40dba20a4.txt', 'tests/data/hyphenation-ky.txt'],
+    'tg': ['tests/data/hyphenation-tg.txt'],
 }
 #: One letter of each class the patterns tell apart: plain vowels (two, so that
 #: a long vowel differs from two vowels), й + vowel letters (two), э, и, у,
 #: two consonants (вс- may begin a four-consonant word, св- may not) and a sign.
 SAMPLE_LETTERS = 'аоеяэиувсь'
+#: Tajik's classes: plain vowels (two), й + vowel (two), ӣ, two consonants, й
+#: (тай-ёр), the glottal stop ъ and the sign ь of Russian loanwords.
+SAMPLE_LETTERS_TG = 'аоеяӣвсйъь'
 #: How Russian words of four consonants begin (взгляд, вздрогнуть, встреча,
 #: всплеск); no Kazakh or Kyrgyz word begins with more than three.
 FOUR_CONSONANT_STARTS = ('вз', 'вс')
-TITLE = {'kk': 'Kazakh (қазақ тілі)', 'ky': 'Kyrgyz (кыргыз тили)'}
+TITLE = {'kk': 'Kazakh (қазақ тілі)', 'ky': 'Kyrgyz (кыргыз тили)', 'tg': 'Tajik (тоҷикӣ)'}
 
 
 class Patterns:
@@ -72,8 +76,10 @@ class Patterns:
 def build(lang):
     """The patterns of ``lang``, rule by rule. Odd values allow a break, even
     ones forbid it, and the highest value at a point wins."""
+    if lang == 'tg':
+        return build_tajik()
     patterns = Patterns()
-    vowels, consonants = VOWELS, CONSONANTS
+    vowels, consonants, _ = LETTERS[lang]
     # In Kazakh у next to a vowel is the consonant [w]: the vowel-only rules
     # below must not see it (see kinds()).
     true_vowels = vowels.replace('у', '') if lang == 'kk' else vowels
@@ -125,6 +131,43 @@ def build(lang):
     return patterns
 
 
+def build_tajik():
+    """The Tajik patterns: every vowel is a syllable of its own (шо-ир), only
+    the last consonant of a cluster moves (дӯс-тӣ), ъ stays with the letter
+    before it (лаъ-лӣ, аъ-ло), and only a lone letter is kept from either end
+    (аро-ба, not а-роба)."""
+    patterns = Patterns()
+    vowels, consonants, signs = LETTERS['tg']
+    for c, v in itertools.product(consonants, vowels):
+        patterns.add(f'1{c}{v}')
+    # я ю е ё hold a й of their own: тай-ёр, not та-йёр.
+    for starter in IOTATED:
+        patterns.add(f'2й{starter}')
+        patterns.add(f'й1{starter}')
+    # ъ and ь end their syllable: лаъ-лӣ, ҷамъ-ият; nothing breaks before them.
+    for s, v in itertools.product(signs, vowels):
+        patterns.add(f'{s}1{v}')
+    # Two vowels side by side are two syllables (шо-ир, му-ал-лим), also two
+    # of a kind (шу-да-аст, та-ас-суф): Tajik writes no long vowel double.
+    for v, w in itertools.product(vowels, repeat=2):
+        patterns.add(f'{v}1{w}')
+    # Consonants that begin a word stay with its first vowel (Russian спорт, стансия).
+    for c in consonants:
+        patterns.add(f'.{c}2')
+    for c, d in itertools.product(consonants, consonants + signs):
+        patterns.add(f'.{c}{d}2')
+    for start, c in itertools.product(FOUR_CONSONANT_STARTS, consonants + signs):
+        patterns.add(f'.{start}{c}2')
+    # ... also when the third is the й before я ю е ё (й1ё above breaks after it).
+    for c, d in itertools.product(consonants, consonants + signs):
+        patterns.add(f'.{c}{d}й2')
+    # No lone letter at either end (а-роба, оро-мӣ).
+    for v in vowels:
+        patterns.add(f'.{v}2')
+        patterns.add(f'2{v}.')
+    return patterns
+
+
 def dictionary_text(lang):
     """The whole .dic file of ``lang``."""
     lines = list(build(lang).lines())
@@ -153,15 +196,21 @@ def out_of_reach(word, lang):
         return True
     if run >= 3 and letters[run - 1] == 'S':
         return True
+    if lang == 'tg' and run >= 4 and word[run - 1] == 'й':
+        return True  # four consonants, the last a й before я ю е ё: no such word
     if lang == 'kk' and ('ууу' in word or word.startswith('уу')):
         return True
     return letters.startswith('VVV') or letters.endswith('VVV')
 
 
-def sample_words(max_length):
-    """Every word of up to ``max_length`` letters over SAMPLE_LETTERS."""
+def sample_letters(lang):
+    return SAMPLE_LETTERS_TG if lang == 'tg' else SAMPLE_LETTERS
+
+
+def sample_words(max_length, lang='kk'):
+    """Every word of up to ``max_length`` letters over the sample letters of ``lang``."""
     for length in range(1, max_length + 1):
-        for letters in itertools.product(SAMPLE_LETTERS, repeat=length):
+        for letters in itertools.product(sample_letters(lang), repeat=length):
             yield ''.join(letters)
 
 
@@ -197,8 +246,8 @@ def verify(lang, path, extra, max_length):
     named = set()
     for source in [ROOT / name for name in WORD_SOURCES[lang]] + [Path(name) for name in extra]:
         named |= text_words(source)
-    samples = sum(len(SAMPLE_LETTERS) ** length for length in range(1, max_length + 1))
-    wrong = mismatches(lang, path, itertools.chain(sample_words(max_length), named))
+    samples = sum(len(sample_letters(lang)) ** length for length in range(1, max_length + 1))
+    wrong = mismatches(lang, path, itertools.chain(sample_words(max_length, lang), named))
     for word, expected, got in wrong[:20]:
         print(f'{path.name}: {word}: rules {expected}, patterns {got}', file=sys.stderr)
     print(f'{path.name}: {samples} sample words and {len(named)} named words, '
