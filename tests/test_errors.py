@@ -139,7 +139,9 @@ def test_armenian_and_georgian_come_from_the_script_faces(project):
         assert not any(ord(char) in TTFont(project.path('fonts') / face['file']).getBestCmap()
                        for face in faces if 'script' not in face), char
     project.replace(KK, 'шалдыққан жандарға', 'шалдыққан \u0561\u0589 \u10d0 жандарға')
-    assert check(project, code=0).error_lines == []
+    # Only warnings (the translations of kk now lag behind it), no glyph error.
+    assert [line for line in check(project, code=0).error_lines
+            if not line.startswith('warning:')] == []
 
 
 def test_character_without_a_glyph_in_kyrgyz_intro(project):
