@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import SourceErrors
 from .layouts import ENGINE_COUNTRY, ENGINE_EDITION, load_layout
+from .manifest import load_booklets, own_countries
 from .schema import Boolean, Currency, Integer, Language, ListOf, MapOf, Number, Pattern, Record
 
 DRAFT = 'https://json-schema.org/draft/2020-12/schema'
@@ -103,14 +104,24 @@ def schemas(root):
             layouts.append(load_layout(root, path.parent.name))
         except SourceErrors:
             continue
+    # A content set a booklet keeps to itself (editions: [<set>/*]) answers to
+    # that booklet's layouts only: <set>-country.json, <set>-edition.json.
+    sets = {}
+    for booklet in load_booklets(root)[0]:
+        for country in {country for country, _ in booklet.editions} & own_countries(root):
+            sets.setdefault(country, set()).add(booklet.layout)
     found = {}
-    for kind, engine, title in (
-            ('country', ENGINE_COUNTRY, 'data/<country>/country.yaml: what is the same in '
-                                        'every language'),
-            ('edition', ENGINE_EDITION, 'data/<country>/<lang>.yaml: the text every product '
-                                        'of an edition shares')):
-        record = Record(title, {**engine, **merged(layouts, kind)})
-        found[f'{kind}.json'] = _document(record, title, kind)
+    for prefix, chosen in [('', layouts)] + [
+            (f'{name}-', [layout for layout in layouts if layout.name in owners])
+            for name, owners in sorted(sets.items())]:
+        where = f'data/{prefix[:-1]}' if prefix else 'data/<country>'
+        for kind, engine, title in (
+                ('country', ENGINE_COUNTRY, f'{where}/country.yaml: what is the same in '
+                                            'every language'),
+                ('edition', ENGINE_EDITION, f'{where}/<lang>.yaml: the text every product '
+                                            'of an edition shares')):
+            record = Record(title, {**engine, **merged(chosen, kind)})
+            found[f'{prefix}{kind}.json'] = _document(record, title, f'{prefix}{kind}')
     for layout in layouts:
         if not layout.spec['product']:
             continue  # the layout reads shared files only

@@ -66,6 +66,15 @@ def layout_schema(name):
                                 'a .ttf or .otf path under fonts/'),
                 'weight': Integer('The CSS font-weight.', 100, 900),
                 'style': Pattern('The CSS font-style.', 'normal|italic', 'normal or italic'),
+                'script': Pattern(
+                    'With fallback_for: the Unicode script this face sets (Armenian, '
+                    'Georgian), and only that script.', r'[A-Z][A-Za-z_ ]+',
+                    'a Unicode script name like Armenian', required=False, default=None),
+                'fallback_for': Text(
+                    'With script: the family this face stands in for in that script; '
+                    "the CSS names it after that family ('Noto Serif', 'Noto Serif "
+                    "Armenian'), and the glyph check counts them as one.", max_length=60,
+                    required=False, default=None),
             })),
         'colors': MapOf('Every colour the layout uses, as CMYK for print and RGB for screen.',
                         Record('A colour.', {
@@ -230,8 +239,29 @@ def load_layout(root, name):
         elif problem := fonts.unreadable(path):
             errors.append(source.error(at, f"fonts/{file} is not a font fontTools can "
                                            f'read ({problem})'))
+    main = {face['family'] for face in spec['fonts'] if not face['fallback_for']}
+    for i, face in enumerate(spec['fonts']):
+        script = face['script']
+        if bool(script) != bool(face['fallback_for']):
+            errors.append(source.error(('fonts', i), 'a face for one script needs both '
+                                       'script: and fallback_for:'))
+        elif face['fallback_for'] and face['fallback_for'] not in main:
+            errors.append(source.error(('fonts', i, 'fallback_for'), f"'{face['fallback_for']}'"
+                                       ' is not a family of fonts: (without fallback_for)'))
+        elif face['fallback_for'] and face['family'] in main:
+            errors.append(source.error(('fonts', i, 'family'), f"'{face['family']}' is a "
+                                       'main family too: give the face for one script its '
+                                       'own family name'))
+        if script and not fonts.script_known(script):
+            errors.append(source.error(('fonts', i, 'script'), f"'{script}' is not a Unicode "
+                                       'script name (Armenian, Georgian, Cyrillic…)'))
+        elif script and not errors and not fonts.served(face, root):
+            errors.append(source.error(('fonts', i, 'script'), f"fonts/{face['file']} has "
+                                       f'no {script} letters'))
     if not errors:
         errors += fonts.check_renderer_characters(spec['fonts'], root, source)
+        errors += fonts.check_stacks(spec['fonts'], folder, spec['stylesheets'],
+                                     f'layouts/{name}')
     if spec['watch']:
         from cssselect2 import compile_selector_list
         from cssselect2.parser import SelectorError

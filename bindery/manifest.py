@@ -41,8 +41,10 @@ BOOKLET = Record('A booklet file: booklets/<name>.yaml.', {
         'width': Length('Trimmed width.'), 'height': Length('Trimmed height.')}),
     'bleed': Length('How far backgrounds run past the trim on every side.', positive=False),
     'editions': ListOf(
-        'The editions to make, as <country>/<lang>; every edition in data/ if absent.',
-        Pattern('An edition.', r'[a-z0-9-]+/[a-z]{2,3}', 'an edition like kyrgyzstan/ky'),
+        'The editions to make, as <country>/<lang>, or <country>/* for every language of '
+        'a content set the booklet keeps to itself; every edition in data/ if absent.',
+        Pattern('An edition.', r'[a-z0-9-]+/([a-z]{2,3}|\*)',
+                'an edition like kyrgyzstan/ky, or specimen/*'),
         required=False, default=None),
     'outputs': ListOf(
         f'The outputs to make ({", ".join(OUTPUTS)}); all of them if absent.',
@@ -83,6 +85,22 @@ def list_editions(root):
                   if path.name != 'country.yaml')
 
 
+def own_countries(root):
+    """The content sets (``data/<name>/``) a booklet keeps to itself by listing
+    ``<name>/*`` in its ``editions``: booklets that list no editions skip them
+    (the specimen's languages are no country's editions of the nine facts)."""
+    owned = set()
+    for path in sorted(Path(root, 'booklets').glob('*.yaml')):
+        try:
+            data = yamlsource.load(path, root).data
+        except SourceErrors:
+            continue
+        editions = data.get('editions') if isinstance(data, dict) else None
+        owned |= {item[:-2] for item in editions or []
+                  if isinstance(item, str) and item.endswith('/*')}
+    return owned
+
+
 def load_booklet(root, path):
     """Load and check one booklet file; raise :class:`SourceErrors`."""
     source = yamlsource.load(path, root)
@@ -93,11 +111,20 @@ def load_booklet(root, path):
     if not Path(root, 'layouts', data['layout'], 'layout.yaml').is_file():
         errors.append(source.error(('layout',), f"no layout '{data['layout']}' in layouts/"))
     available = list_editions(root)
-    editions = available
+    owned = own_countries(root)
+    editions = [(country, lang) for country, lang in available if country not in owned]
     if data['editions'] is not None:
         editions = []
         for i, name in enumerate(data['editions']):
             country, lang = name.split('/')
+            if lang == '*':
+                found = [edition for edition in available if edition[0] == country]
+                if not found:
+                    errors.append(source.error(
+                        ('editions', i), f'no content for {name} (expected '
+                                         f'data/{country}/<lang>.yaml files)'))
+                editions += [edition for edition in found if edition not in editions]
+                continue
             if (country, lang) not in available:
                 errors.append(source.error(
                     ('editions', i), f"no content for {name} (expected "

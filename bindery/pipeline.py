@@ -450,10 +450,11 @@ def _render(root, booklet, layout, edition, context, paths, result, copyfitted,
                              'copyfit.css': copyfit.css(scales),
                              **({'justify.css': extra_css[0]} if extra_css else {})},
                 layout_folder=layout.folder,
-                font_files=[face['file'] for face in layout.spec['fonts']],
+                font_files=list(dict.fromkeys(face['file'] for face in layout.spec['fonts'])),
                 content_files=[Path(source.path) if Path(source.path).is_absolute()
                                else Path(root, source.path) for source, _ in edition.sources]
-                + [layout.folder / 'strings' / f'{edition.lang}.yaml'],
+                + [path for path in [layout.folder / 'strings' / f'{edition.lang}.yaml']
+                   if layout.spec['strings']],  # a layout without words has no such file
                 preflight=staged['preflight'], root=root)
     result.files = {key: str(path) for key, path in paths.items()}
     result.ok = True

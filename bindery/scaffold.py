@@ -75,7 +75,7 @@ def new_edition(root, country, lang, *, say=print):
     edition_path = root / 'data' / country / f'{lang}.yaml'
     exists = edition_path.exists()
 
-    names, explicit = _booklet_layouts(root)
+    names, explicit = _booklet_layouts(root, country)
     layouts, later = [], []
     for name in names:
         try:
@@ -332,9 +332,16 @@ def _strings_text(root, layout, lang, strings):
 
 # Reading the project
 
-def _booklet_layouts(root):
-    """The layouts the booklets use, and the booklets that list their editions."""
+def _booklet_layouts(root, country):
+    """The layouts of the booklets that make (or may be told to make) ``country``'s
+    editions, and the booklets that list their editions without it.
+
+    A booklet that lists no editions makes every country's but those another
+    booklet keeps to itself (``<country>/*``); one that lists ``<country>/*`` makes
+    that country's; one that lists only ``<other>/*`` never makes this one."""
     layouts, explicit = [], []
+    owned = set()
+    found = []
     for path in sorted(Path(root, 'booklets').glob('*.yaml')):
         try:
             data = yaml.load(path.read_bytes(), Loader=_SafeLoader)
@@ -342,11 +349,23 @@ def _booklet_layouts(root):
             continue
         if not isinstance(data, dict) or not isinstance(data.get('layout'), str):
             continue
-        if data['layout'] not in layouts:
-            layouts.append(data['layout'])
-        if data.get('editions') is not None:
-            explicit.append(path.stem)
-    if not layouts:
+        editions = data.get('editions')
+        editions = [item for item in editions if isinstance(item, str)] if isinstance(
+            editions, list) else None
+        owned |= {item[:-2] for item in editions or [] if item.endswith('/*')}
+        found.append((path.stem, data['layout'], editions))
+    for stem, layout, editions in found:
+        if editions is None:
+            makes = country not in owned
+        elif f'{country}/*' in editions:
+            makes = True
+        else:  # a list of editions it may be told to add this one to, unless all sets
+            makes = not all(item.endswith('/*') for item in editions)
+            if makes:
+                explicit.append(stem)
+        if makes and layout not in layouts:
+            layouts.append(layout)
+    if not found:
         layouts = sorted(path.parent.name
                          for path in Path(root, 'layouts').glob('*/layout.yaml'))
     return layouts, explicit

@@ -1,8 +1,10 @@
-"""Text as it prints in a language: numbers and amounts through CLDR, spans of years."""
+"""Text as it prints in a language: quotes and amounts from CLDR, the spaces and dashes CLDR leaves to us."""
 
 import re
 
 from babel.numbers import format_compact_currency
+
+from .delimiters import QUOTES
 
 #: The sign for "about" in front of a rounded amount, followed by a thin
 #: no-break space so that it never ends a line. (≈ would be better, but Noto
@@ -51,18 +53,19 @@ def balance(weights, groups):
 
 NBSP, NNBSP = '\u00a0', '\u202f'
 
-#: Opening and closing quotes per language, outer then inner.
-QUOTES = {
-    'kk': ('«', '»', '„', '“'), 'ky': ('«', '»', '„', '“'), 'ru': ('«', '»', '„', '“'),
-    'tg': ('«', '»', '„', '“'), 'en': ('“', '”', '‘', '’'),
-}
-#: Languages whose one- and two-letter words (prepositions, conjunctions) must
-#: not end a line: Russian typography's rule against "hanging" prepositions.
+# What CLDR gives (delimiters.py, generated from it; Babel has the numbers):
+# each language's quotes, outer and inner, for every locale it knows.
+# What CLDR lacks, and so is ours: the rules below and in typeset().
+
+#: Ours: languages whose one- and two-letter words (prepositions, conjunctions)
+#: must not end a line: Russian typography's rule against "hanging" prepositions.
 SHORT_WORDS_STAY = {'ru': 2, 'tg': 1, 'en': 1}
 
 _QUOTE_CHARS = '"«»“”„'
 _NUMBER_GROUPS = re.compile(r'(?<=\d) (?=\d{3}(?!\d))')
-_NUMBER_WORD = re.compile(r'(?<![\w.,])(\d[\d.,\u202f]*) (?=\S)')
+# A number ends in a digit: "1993, shortly" and "2020. The" end a clause, and
+# keep no word.
+_NUMBER_WORD = re.compile(r'(?<![\w.,])(\d(?:[\d.,\u202f]*\d)?) (?=\S)')
 _NUMERO = re.compile(r'№ ?(?=\d)')
 _DASH = re.compile(r' ([–—]) ')
 _YEAR_RANGE = re.compile(r'\b(\d{4})-(\d{4})\b')
@@ -73,8 +76,9 @@ def typeset(text, lang):
 
     The words are untouched; only what sits between them changes:
 
-    - quotes become the language's own (« » in kk, ky, ru; “ ” in en), with the
-      inner pair for quotes inside quotes;
+    - quotes become the language's own, as CLDR gives them (:func:`quotes`: « »
+      in kk, ky, ru, hy; “ ” in en; „ “ in ka), with the inner pair for quotes
+      inside quotes;
     - a number keeps the word or sign after it on its line (``1995 жылы``,
       ``100 млн``), and its digit groups together (``50 000`` with a thin no-break
       space);
@@ -109,14 +113,25 @@ def typeset_all(value, lang):
     return value
 
 
+def quotes(lang):
+    """``(outer open, outer close, inner open, inner close)`` of ``lang`` (``kk``,
+    ``kk_KZ``, ``sr-Latn``) as CLDR gives them: the locale's own, else its
+    language's, else CLDR's root (“ ” ‘ ’), never another language's."""
+    tags = lang.replace('_', '-').split('-')
+    for end in range(len(tags), 0, -1):
+        found = QUOTES.get('-'.join(tags[:end]))
+        if found:
+            return tuple(found)
+    return tuple(QUOTES['und'])
+
+
 def _quotes(text, lang):
     """Pair up the quotes of ``text`` and set them as ``lang`` does.
 
     Quotes alternate open/close by nesting depth: a quote character opens when
     it follows a space, a bracket or the start, and closes otherwise.
     """
-    outer_open, outer_close, inner_open, inner_close = QUOTES.get(
-        lang.split('_')[0], QUOTES['ru'])
+    outer_open, outer_close, inner_open, inner_close = quotes(lang)
     out, depth = [], 0
     for index, char in enumerate(text):
         if char not in _QUOTE_CHARS:

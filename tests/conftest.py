@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(__file__).resolve().parent / 'fixtures' / 'seeds'
@@ -123,8 +124,10 @@ class FixtureProject:
     """A throw-away copy of the project's inputs that a test may break.
 
     Of ``booklets/`` it keeps ``booklets`` only (the nine-facts booklet, unless
-    told otherwise), so that a build makes what the test reads; every layout is
-    copied, as their declarations decide what the shared content files may hold.
+    told otherwise), so that a build makes what the test reads, and of ``data/``
+    what the booklets left make (a content set a booklet keeps to itself goes
+    with it); every layout is copied, as their declarations decide what the
+    shared content files may hold.
     """
 
     def __init__(self, root, booklets=(BOOKLET,)):
@@ -141,6 +144,11 @@ class FixtureProject:
         if booklets is not None:
             for path in (self.root / 'booklets').glob('*.yaml'):
                 if path.stem not in booklets:
+                    # A content set the booklet keeps to itself (editions: [<set>/*])
+                    # goes with it: the booklets left would make it otherwise.
+                    for item in yaml.safe_load(path.read_text('utf-8')).get('editions') or []:
+                        if item.endswith('/*'):
+                            shutil.rmtree(self.root / 'data' / item[:-2], ignore_errors=True)
                     path.unlink()
 
     def path(self, relative):

@@ -19,15 +19,20 @@ from conftest import ROOT, FixtureProject
 SCHEMAS = ROOT / 'schemas'
 
 
-def schema_for(relative):
-    """The schema file a content file answers to, by the folder convention."""
+def schema_for(relative, root=ROOT):
+    """The schema file a content file answers to, by the folder convention (a
+    content set a booklet keeps to itself, data/specimen/, has its own shared
+    schemas: specimen-country.json, specimen-edition.json)."""
     parts = relative.split('/')
+    kept = (SCHEMAS / f'{parts[1]}-country.json').is_file()
     if parts[-1] == 'country.yaml':
-        name = 'country'
+        name = f'{parts[1]}-country' if kept else 'country'
     elif len(parts) == 3:
-        name = 'edition'
+        name = f'{parts[1]}-edition' if kept else 'edition'
     else:
         name = parts[2]
+    first = (root / relative).read_text(encoding='utf-8').splitlines()[0]
+    assert first.endswith(f'schemas/{name}.json'), (relative, first)  # what editors read
     return json.loads((SCHEMAS / f'{name}.json').read_text(encoding='utf-8'))
 
 
@@ -79,6 +84,7 @@ def test_new_files_name_their_schema(tmp_path):
         assert match, (path, first)
         target = (path.parent / match.group(1)).resolve()
         relative = path.relative_to(project.root).as_posix()
-        assert target == (project.root / 'schemas' / schema_for(relative)['$id']).resolve()
+        assert target == (project.root / 'schemas'
+                          / schema_for(relative, project.root)['$id']).resolve()
         assert target.is_file(), target
 

@@ -19,6 +19,9 @@ from bindery import preflight
 from conftest import output_paths
 
 CSS = 'layouts/nine-facts/booklet.css'
+#: The font stacks of the shipped CSS: each family, then its faces for other scripts.
+SANS = "Inter, 'Noto Sans Armenian', 'Noto Sans Georgian'"
+SERIF = "'Noto Serif', 'Noto Serif Armenian', 'Noto Serif Georgian'"
 HTML = 'layouts/nine-facts/booklet.html'
 
 
@@ -61,8 +64,8 @@ def png(width, height):
 
 def test_an_rgb_colour_in_the_css_fails_print(project, tmp_path):
     """A designer typing #ff0000 instead of a declared colour puts RGB in print."""
-    project.replace(CSS, '.intro-title { font: 900 17pt/1.15 Inter; color: var(--navy);',
-                    '.intro-title { font: 900 17pt/1.15 Inter; color: #ff0000;')
+    title = f'.intro-title {{ font: 900 17pt/1.15 {SANS}; color: '
+    project.replace(CSS, title + 'var(--navy);', title + '#ff0000;')
     run, paths = build_kk(project, tmp_path)
     lines = assert_failed_with(run, paths, 'colour')
     assert any('kazakhstan/kk print: preflight colour: page 2: RGB colour' in line
@@ -86,7 +89,7 @@ def test_a_72_ppi_picture_fails_print(project, tmp_path):
 
 def test_a_font_outside_the_layout_fails(project, tmp_path):
     """A family the layout does not declare falls back to a system font: caught."""
-    project.replace(CSS, "html { color: var(--ink); font: 400 10pt/14.5pt 'Noto Serif'; }",
+    project.replace(CSS, f"html {{ color: var(--ink); font: 400 10pt/14.5pt {SERIF}; }}",
                     "html { color: var(--ink); font: 400 10pt/14.5pt 'DejaVu Serif'; }")
     run, paths = build_kk(project, tmp_path)
     lines = assert_failed_with(run, paths, 'fonts')
@@ -96,7 +99,7 @@ def test_a_font_outside_the_layout_fails(project, tmp_path):
 def test_small_type_in_colour_fails_print(project, tmp_path):
     """8 pt folios in navy (four inks) would blur with the slightest misregistration."""
     css = project.read(CSS)
-    folio = 'font: 600 8pt/1 Inter; color: var(--ink); vertical-align: top;'
+    folio = f'font: 600 8pt/1 {SANS}; color: var(--ink); vertical-align: top;'
     assert css.count(folio) == 2  # left and right pages
     project.write(CSS, css.replace(folio, folio.replace('--ink', '--navy')))
     run, paths = build_kk(project, tmp_path)

@@ -148,7 +148,7 @@ def test_http_server_fixture_records_requests(http_server):
 @pytest.mark.parametrize('css', [
     '.cover {{ background-image: url({base}/x.png); }}',
     '@font-face {{ font-family: Remote; src: url({base}/remote.woff2); }}\n'
-    '.title {{ font-family: Remote, Inter; }}',
+    ".title {{ font-family: Remote, Inter, 'Noto Sans Armenian', 'Noto Sans Georgian'; }}",
 ], ids=['background-image', 'font-face'])
 def test_layout_cannot_fetch_from_the_network(project, tmp_path, http_server, css):
     base, requests = http_server
