@@ -459,10 +459,18 @@ def check_placement(document, pages, watch=None):
     spread = {}  # wanted page -> {page it landed on: [height, elements, used]} (mm)
     rooms = {}  # page -> the height of its page area, in mm
     heights = {}  # watched element -> its height, all pages, in mm
+    hanging = {}  # page -> (mm its section's children fill past its foot, their share, names)
     for number, page in enumerate(document.pages, 1):
         rooms[number] = weasy.page_area(page).height * PX_TO_MM
         for box in weasy.sections(page, 'data-page'):
-            landed = spread.setdefault(int(weasy.element_of(box).get('data-page')), {})
+            wanted = int(weasy.element_of(box).get('data-page'))
+            # A section of fixed height (as tall as the page) does not break: what
+            # it cannot hold hangs out of it, on the same page.
+            filled, own = weasy.filled_height(box), weasy.height(box)
+            if filled - own > 0.5 and own > 0:
+                hanging[wanted] = ((filled - own) * PX_TO_MM, filled / own,
+                                   [watched[e] for e in weasy.overflowing(box, watched)])
+            landed = spread.setdefault(wanted, {})
             entry = landed.setdefault(number, [0.0, set(), 0.0])
             entry[0] += weasy.height(box) * PX_TO_MM
             # What its children fill, the blank at its foot aside.
@@ -485,6 +493,13 @@ def check_placement(document, pages, watch=None):
                    if names else '')
                 + ': shorten the text or let the layout give it more room',
                 used / room if room > 0 else None))
+        elif wanted in hanging:
+            over, share, names = hanging[wanted]
+            problems.append(Problem(
+                wanted, f'page {wanted} runs over by {over:.1f} mm'
+                + (f' ({_listed(names)} {"does" if len(names) == 1 else "do"} not fit)'
+                   if names else '')
+                + ': shorten the text or let the layout give it more room', share))
     if not problems and len(document.pages) != pages:
         problems.append(Problem(None, f'the layout makes {len(document.pages)} pages, '
                                       f'not {pages}'))

@@ -125,6 +125,25 @@ def element_heights(box, elements):
     return found
 
 
+def overflowing(box, elements):
+    """Those of ``elements`` whose outermost box inside ``box`` reaches below the
+    foot of ``box``'s content, top to bottom: what a box of fixed height (a page
+    section as tall as the page, a flex column) lets hang out of it."""
+    foot = bottom(box)
+    found = []
+    stack = [(box, None)]
+    while stack:
+        current, inside = stack.pop()
+        element = getattr(current, 'element', None)
+        if element is not None and element is not inside and element in elements:
+            end = current.border_box_y() + current.border_height()
+            if end > foot + 0.5:
+                found.append((current.border_box_y(), element))
+            inside = element
+        stack.extend((child, inside) for child in getattr(current, 'children', ()))
+    return [element for _, element in sorted(found, key=lambda item: item[0])]
+
+
 def lines(page):
     """Every :class:`Line` of text in the flow of ``page`` (the running heads and
     folios of its margin boxes aside), in document order, inline blocks' included."""

@@ -271,8 +271,13 @@ def test_a_stale_translation_builds_with_a_warning_everywhere(project):
 
 
 #: An overflow message that names what does not fit (pdf.check_placement's forms).
+#: What a pseudo-translation may break, each naming the field: its page runs
+#: over, a line runs past its column, or (preflight) its ink lands on another
+#: text or outside the page, or its text does not come back out of the PDF.
 OVERFLOW = re.compile(r'(?:runs over by [\d.]+ mm \((?P<names>[^)]+) (?:does|do) not fit\)'
-                      r'|: (?P<name>[^:]+): a line runs [\d.]+ mm past the right edge)')
+                      r'|: (?P<name>[^:]+): a line runs [\d.]+ mm past the right edge'
+                      r'|preflight ink-bounds: page \d+: (?P<ink>[\w.\[\]-]+) paints'
+                      r'|preflight text: (?P<text>[\w.\[\]-]+): )')
 
 
 @pytest.mark.parametrize('target', ['nine-facts/kyrgyzstan/ky', 'poster/kazakhstan/ru',
@@ -293,7 +298,8 @@ def test_a_pseudo_translation_builds_or_names_what_overflows(tmp_path, target):
                     if not line.startswith(('note:', 'warning:'))]
         assert failures, str(run)
         for line in failures:
-            problems = line.split(': ', 1)[1].split('; ')
+            said = line.split(': ', 1)[1]
+            problems = [said] if said.startswith('preflight ') else said.split('; ')
             for problem in problems:
                 assert OVERFLOW.search(problem), f'{problem!r} names no field\n{run}'
     # A text the product prints, in its pseudo-translated copy and as written.

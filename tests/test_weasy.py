@@ -320,3 +320,20 @@ def test_drawing_limit_knows_the_shadow_only_by_where_it_was_raised(tmp_path):
         assert False, 'an assertion of our own'
     except AssertionError as exc:
         assert weasy.drawing_limit(exc) is None
+
+
+def test_a_section_as_tall_as_its_page_that_cannot_hold_its_items_runs_over():
+    """A flex column as tall as the page does not break: what it cannot hold hangs
+    out of it on the same page. That is an overflow too, naming what hangs out."""
+    body = ('<section data-page="1" style="height: 38mm; display: flex; '
+            'flex-direction: column">'
+            + facts(('data-label="fact 1"', 20), ('data-label="fact 2"', 14),
+                    ('data-label="fact 3"', 12))
+            + '</section>')
+    css = 'section > * { flex-shrink: 0; }'
+    [problem] = pdf.check_placement(lay_out(body, css), 1, watch='.fact')
+    assert problem.page == 1
+    assert problem.message.startswith('page 1 runs over by 8.0 mm (fact 3 does not fit)'), (
+        problem.message)
+    fits = body.replace('38mm', '46mm')
+    assert pdf.check_placement(lay_out(fits, css), 1, watch='.fact') == []
