@@ -466,9 +466,13 @@ def check_placement(document, pages, watch=None):
             wanted = int(weasy.element_of(box).get('data-page'))
             # A section of fixed height (as tall as the page) does not break: what
             # it cannot hold hangs out of it, on the same page.
-            filled, own = weasy.filled_height(box), weasy.height(box)
-            if filled - own > 0.5 and own > 0:
-                hanging[wanted] = ((filled - own) * PX_TO_MM, filled / own,
+            # Both by their border boxes and by their margin boxes: a background
+            # let into the bleed by a negative margin, or a bottom margin that
+            # collapses through the section's foot, hangs by one of them only.
+            own = weasy.height(box)
+            over = min(weasy.hanging(box), weasy.filled_height(box) - own)
+            if over > 0.5 and own > 0:
+                hanging[wanted] = (over * PX_TO_MM, (own + over) / own,
                                    [watched[e] for e in weasy.overflowing(box, watched)])
             landed = spread.setdefault(wanted, {})
             entry = landed.setdefault(number, [0.0, set(), 0.0])

@@ -125,6 +125,16 @@ def element_heights(box, elements):
     return found
 
 
+def hanging(box):
+    """How far below the foot of ``box``'s content its children's border boxes
+    reach (their margins aside: a bottom margin may collapse through its parent's
+    foot), 0 when they do not."""
+    foot = bottom(box)
+    return max((child.border_box_y() + child.border_height() - foot
+                for child in getattr(box, 'children', ())
+                if hasattr(child, 'border_box_y')), default=0) if foot else 0
+
+
 def overflowing(box, elements):
     """Those of ``elements`` whose outermost box inside ``box`` reaches below the
     foot of ``box``'s content, top to bottom: what a box of fixed height (a page

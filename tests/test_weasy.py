@@ -337,3 +337,19 @@ def test_a_section_as_tall_as_its_page_that_cannot_hold_its_items_runs_over():
         problem.message)
     fits = body.replace('38mm', '46mm')
     assert pdf.check_placement(lay_out(fits, css), 1, watch='.fact') == []
+
+
+def test_a_panel_let_into_the_bleed_or_a_collapsing_margin_is_no_overflow():
+    """A last item whose negative margin lets its background run past the foot
+    (into the bleed), or whose bottom margin collapses through it, hangs out by
+    one measure only: neither is text that does not fit."""
+    column = ('<section data-page="1" style="height: 38mm; display: flex; '
+              'flex-direction: column">{}</section>')
+    into_bleed = column.format(facts(('data-label="fact 1"', 20))
+                               + '<article class="fact" data-label="panel" style="height: 21mm;'
+                               ' margin: auto 0 -3mm"></article>')
+    assert pdf.check_placement(lay_out(into_bleed), 1, watch='.fact') == []
+    collapsing = ('<section data-page="1">' + facts(('data-label="fact 1"', 20))
+                  + '</section>')
+    css = '.fact { margin: 0 0 30mm; }'
+    assert pdf.check_placement(lay_out(collapsing, css), 1, watch='.fact') == []
