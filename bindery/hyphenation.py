@@ -237,6 +237,18 @@ def register(folder=DICTIONARIES):
     cache of parsed files, where the case-aware dictionary is put first (parsed
     again only when the file has changed since).
     """
+    for lang, path in _register_names(folder):
+        stamp = path.stat().st_mtime_ns, path.stat().st_size
+        if not (isinstance(pyphen.hdcache.get(path), _CaseAwareDict)
+                and _PARSED.get(path) == stamp):
+            pyphen.hdcache[path] = _CaseAwareDict(path, lang)
+            _PARSED[path] = stamp
+
+
+def _register_names(folder=DICTIONARIES):
+    """Tell pyphen which file each of our languages' codes opens, without parsing
+    any; return ``(lang, path)`` for each."""
+    found = []
     for lang in LANGS + TEX_LANGS:
         path = dictionary_path(lang, folder)
         if not path.is_file():
@@ -244,11 +256,8 @@ def register(folder=DICTIONARIES):
         for code in CODES[lang]:
             pyphen.LANGUAGES[code] = path
             pyphen.LANGUAGES_LOWERCASE[code.lower()] = code
-        stamp = path.stat().st_mtime_ns, path.stat().st_size
-        if not (isinstance(pyphen.hdcache.get(path), _CaseAwareDict)
-                and _PARSED.get(path) == stamp):
-            pyphen.hdcache[path] = _CaseAwareDict(path, lang)
-            _PARSED[path] = stamp
+        found.append((lang, path))
+    return found
 
 
 #: What each kind of source is called where a build names a language's hyphenation.
@@ -260,7 +269,7 @@ SOURCES = {'ours': "the project's own patterns, from the spelling rules",
 def source(lang):
     """Which hyphenation ``lang`` (a BCP 47 code: kk, tg-TJ, de-CH) gets:
     ``('ours' | 'tex' | 'pyphen' | 'none', dictionary code or None)``."""
-    register()
+    _register_names()  # which file, not its patterns: cheap enough for a no-op build
     code = pyphen.language_fallback(str(lang).replace('-', '_'))
     if not code:
         return 'none', None
