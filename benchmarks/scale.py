@@ -51,7 +51,10 @@ def make_project(temp, countries):
     shutil.copy2(ROOT / 'booklets/nine-facts.yaml', project / 'booklets')
     baseline = Path(temp, 'baseline')
     shutil.copytree(project, baseline, symlinks=True)
-    shutil.copytree(ROOT / 'data', baseline / 'data')
+    # Only the countries: data/ also holds other products' content (specimen/),
+    # which the nine-facts booklet alone would try to build.
+    for country in SOURCES:
+        shutil.copytree(ROOT / 'data' / country, baseline / 'data' / country)
     for strings in (project / 'layouts').glob(f'*/strings/{COPIED}.yaml'):
         shutil.copy2(strings, strings.with_name(f'{FOURTH}.yaml'))
     for number in range(1, countries + 1):
