@@ -13,6 +13,7 @@
 import ctypes
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import textcheck
 
@@ -47,47 +48,79 @@ class _Glyph:
     owner: object  # a block index, or ('layout', where its line starts in the page's text)
 
 
-def read(path, blocks, graphics=False):
+def read(path, blocks, graphics=False, baselines=False):
     """The :class:`Stray` list of the PDF at ``path``: each text (a block of
     ``blocks``, ``(label, text)`` pairs, or a line of the layout's own) with
     glyphs outside its page's TrimBox on a page, and each text with glyphs
     painting over another text's; with ``graphics``, each kind of drawing
     (boxes, pictures …) painting past the BleedBox; plus the number of glyphs
-    read."""
+    read. With ``baselines``, each character's baseline is read along, for
+    :func:`preflight.word_spaces` to find in :func:`read_pages`'s memory."""
+    pages, drawings, _ = read_pages(path, graphics, baselines)
+    strays, count = find_strays(pages, blocks)
+    return drawings + strays, count
+
+
+#: The last two PDFs :func:`read_pages` read, by path and file identity: the
+#: preflight reads the print PDF's glyphs once for the ink check and the word
+#: spaces both.
+_LAST = {}
+
+
+def read_pages(path, graphics=False, baselines=False):
+    """What PDFium reads of the PDF at ``path``: per page ``(trim box, [(code
+    point, tight box or None)])``; with ``graphics``, the :class:`Stray` drawings
+    past the BleedBox; with ``baselines``, per page, each character's ``(font
+    size, baseline)`` (in the order of its characters), else None."""
     import pypdfium2
 
+    status = Path(path).stat()
+    key = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    kept = _LAST.get(key)
+    if kept and (kept[1] is not None or not graphics) and (kept[2] or not baselines):
+        pages, drawings, lines = kept
+        return pages, drawings or [], lines
     document = pypdfium2.PdfDocument(str(path))
     try:
-        pages, drawings = [], []  # (trim, [(code point, box or None)]); [Stray]
+        pages, drawings, lines = [], [], []
         for index in range(len(document)):
             page = document[index]
             textpage = page.get_textpage()
-            pages.append((page.get_trimbox(), _glyphs(textpage)))
+            chars, places = _glyphs(textpage, baselines)
+            pages.append((page.get_trimbox(), chars))
+            lines.append(places)
             if graphics:
                 drawings += _drawings(index + 1, page)
             textpage.close()
             page.close()
     finally:
         document.close()
-    strays, count = find_strays(pages, blocks)
-    return drawings + strays, count
+    while len(_LAST) >= 2:  # an edition's print and screen PDFs
+        del _LAST[next(iter(_LAST))]
+    _LAST[key] = pages, (drawings if graphics else None), (lines if baselines else None)
+    return pages, drawings, (lines if baselines else None)
 
 
-def _glyphs(textpage):
-    """``(code point, tight box or None)`` of each character PDFium reads on a page."""
+def _glyphs(textpage, baselines=False):
+    """``(code point, tight box or None)`` of each character PDFium reads on a
+    page, and with ``baselines`` each one's ``(font size, baseline)``."""
     import pypdfium2.raw as raw
 
-    chars = []
-    # Four ctypes doubles, reused for every glyph: the cost is the calls.
-    left, bottom, right, top = (ctypes.c_double() for _ in range(4))
+    chars, places = [], []
+    # Six ctypes doubles, reused for every glyph: the cost is the calls.
+    left, bottom, right, top, x, y = (ctypes.c_double() for _ in range(6))
     for char in range(raw.FPDFText_CountChars(textpage)):
         code = raw.FPDFText_GetUnicode(textpage, char)
         if raw.FPDFText_IsGenerated(textpage, char) == 1:
             chars.append((code, None))  # a line break PDFium put in
+            places.append(None)
             continue
         raw.FPDFText_GetCharBox(textpage, char, left, right, bottom, top)
         chars.append((code, (left.value, bottom.value, right.value, top.value)))
-    return chars
+        if baselines:
+            raw.FPDFText_GetCharOrigin(textpage, char, x, y)
+            places.append((raw.FPDFText_GetFontSize(textpage, char), y.value))
+    return chars, places
 
 
 #: PDFium's page object types, as messages name what paints (text aside: its

@@ -421,7 +421,15 @@ class LayoutLoader(BaseLoader):
         except UnicodeDecodeError as exc:
             raise access.Refused(f'{access.shown(path, self.project)}: not UTF-8 text '
                                  f'(byte {exc.start + 1})') from None
-        return text, str(path), lambda: False
+        return text, str(path), lambda: self._unchanged(path, body)
+
+    def _unchanged(self, path, body):
+        """Whether ``path`` still holds ``body``: a compiled template is reused
+        (see :func:`environment`) only while its file's bytes are the same."""
+        try:
+            return access.read(path, [self.folder], self.project) == body
+        except (access.Refused, access.Missing, OSError):
+            return False
 
 
 def _loader(layout):
@@ -429,9 +437,26 @@ def _loader(layout):
     return LayoutLoader(layout.folder, Path(layout.folder).parent.parent)
 
 
+#: The Jinja environments made, by kind and layout folder: each keeps its
+#: compiled templates, so that a worker compiles a layout's templates once, not
+#: once per edition; a template whose file changed is compiled again.
+_ENVIRONMENTS = {}
+
+
+def _kept(kind, layout, make):
+    key = (kind, str(Path(layout.folder).resolve()))
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = make(layout)
+    return _ENVIRONMENTS[key]
+
+
 def environment(layout):
     """The Jinja environment for a layout: sandboxed, autoescaped, strict, and
     reading templates only from the layout folder (:class:`LayoutLoader`)."""
+    return _kept('html', layout, _html_environment)
+
+
+def _html_environment(layout):
     env = ImmutableSandboxedEnvironment(
         loader=_loader(layout), autoescape=True,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -593,6 +618,10 @@ def markdown_environment(layout):
     """The Jinja environment for a layout's Markdown templates: the HTML one's
     sandbox, strictness and helpers, with no HTML escaping but every printed
     value escaped for Markdown (:func:`md`)."""
+    return _kept('markdown', layout, _markdown_environment)
+
+
+def _markdown_environment(layout):
     env = ImmutableSandboxedEnvironment(
         loader=_loader(layout), autoescape=False, finalize=md,
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,

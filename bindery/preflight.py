@@ -38,12 +38,25 @@ def allowed_font_names(layout, root):
     """
     names = set()
     for face in layout.spec['fonts']:
-        font = TTFont(Path(root, 'fonts', face['file']), lazy=True)
-        for record in font['name'].names:
-            if record.nameID in (1, 16):
-                names.add(_squash(record.toUnicode()))
-        font.close()
+        names |= _family_names(Path(root, 'fonts', face['file']))
     return names
+
+
+#: The family names of each font file read, by path and the file's identity
+#: (device, inode, size, modification time): a worker reads a font's names once.
+_FAMILY_NAMES = {}
+
+
+def _family_names(path):
+    status = path.stat()
+    key = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    if key not in _FAMILY_NAMES:
+        font = TTFont(path, lazy=True)
+        _FAMILY_NAMES[key] = frozenset(_squash(record.toUnicode())
+                                       for record in font['name'].names
+                                       if record.nameID in (1, 16))
+        font.close()
+    return _FAMILY_NAMES[key]
 
 
 def _size_mm(box):
@@ -533,7 +546,8 @@ def check_ink_bounds(path, blocks, layout_name, bleed=False):
     box, as PDFium finds it in the PDF at ``path`` (see :mod:`inkbounds`).
     With ``bleed`` (print), no drawing paints past the BleedBox either. One
     finding per text (or kind of drawing) and page."""
-    strays, count = inkbounds.read(path, blocks, graphics=bleed)
+    # In print, the baselines are read along for word_spaces (hyphenation_report).
+    strays, count = inkbounds.read(path, blocks, graphics=bleed, baselines=bleed)
     grouped = {}  # (page, text) -> its strays
     problems = []
     for stray in strays:
@@ -889,35 +903,23 @@ def word_spaces(path):
     """The spaces (pt) between words on the justified lines of the PDF at
     ``path``, read from PDFium's character boxes (as benchmarks/wordgaps.py):
     per page and font size, a line of over 12 characters that ends where two
-    others of them end is justified (a paragraph's last line stops short)."""
-    import ctypes
-
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(path))
+    others of them end is justified (a paragraph's last line stops short).
+    The glyphs are those the ink check read (:func:`inkbounds.read_pages`)."""
+    pages, _, baselines = inkbounds.read_pages(path, baselines=True)
     gaps = []
-    try:
-        for page in document:
-            text = page.get_textpage()
-            lines = {}
-            for index in range(text.count_chars()):
-                char = text.get_text_range(index, 1)
-                if not char.strip():
-                    continue
-                x, y = ctypes.c_double(), ctypes.c_double()
-                pypdfium2.raw.FPDFText_GetCharOrigin(text.raw, index, ctypes.byref(x),
-                                                     ctypes.byref(y))
-                size = round(pypdfium2.raw.FPDFText_GetFontSize(text.raw, index), 1)
-                left, _, right, _ = text.get_charbox(index)
-                lines.setdefault((size, round(y.value, 1)), []).append((left, right))
-            rows = [sorted(chars) for chars in lines.values() if len(chars) > 12]
-            ends = [round(chars[-1][1]) for chars in rows]
-            justified = [chars for chars in rows
-                         if ends.count(round(chars[-1][1])) >= 3]
-            for chars in justified:
-                gaps += [b[0] - a[1] for a, b in zip(chars, chars[1:]) if b[0] - a[1] > 1.2]
-    finally:
-        document.close()
+    for (_, chars), places in zip(pages, baselines):
+        lines = {}
+        for (code, box), place in zip(chars, places):
+            if box is None or not 0 < code < 0x110000 or not chr(code).strip():
+                continue
+            size, y = place
+            lines.setdefault((round(size, 1), round(y, 1)), []).append((box[0], box[2]))
+        rows = [sorted(chars) for chars in lines.values() if len(chars) > 12]
+        ends = [round(chars[-1][1]) for chars in rows]
+        justified = [chars for chars in rows
+                     if ends.count(round(chars[-1][1])) >= 3]
+        for chars in justified:
+            gaps += [b[0] - a[1] for a, b in zip(chars, chars[1:]) if b[0] - a[1] > 1.2]
     return gaps
 
 

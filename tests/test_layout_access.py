@@ -154,6 +154,26 @@ def test_the_loader_does_not_climb_out_and_finds_what_is_inside(folders):
         loader.get_source(env, 'missing.html')
 
 
+def test_a_kept_template_is_compiled_again_when_a_file_it_uses_changes(folders):
+    """Workers keep each layout's compiled templates between editions (and serve's
+    preview worker between edits): an edit of the template or of an include, even
+    one keeping the file's size, and a link put in an include's place, must reach
+    the next render."""
+    (folders.layout / 'booklet.html').write_text('[{% include "part.html" %}]')
+    (folders.layout / 'part.html').write_text('one')
+    render = lambda: environment(_layout(folders.layout)).get_template('booklet.html').render()
+    assert render() == '[one]'
+    assert environment(_layout(folders.layout)) is environment(_layout(folders.layout))
+    (folders.layout / 'part.html').write_text('two')
+    assert render() == '[two]'
+    (folders.layout / 'booklet.html').write_text('({% include "part.html" %})')
+    assert render() == '(two)'
+    (folders.layout / 'part.html').unlink()
+    (folders.layout / 'part.html').symlink_to(folders.secret)
+    with pytest.raises(access.Refused, match='part.html'):
+        render()
+
+
 # Pictures by their content ----------------------------------------------------
 
 def _png(width, height):
