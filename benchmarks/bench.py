@@ -6,12 +6,13 @@ Machines here are noisy: only medians and ratios mean anything. Not a test:
 nothing fails; the targets are printed beside the ratios.
 
 - full build ÷ floor: ``render.py --force -j1`` (every output of every edition)
-  against the same editions' print and screen HTML rendered to PDF by bare
-  WeasyPrint in one process. The forced build starts copyfitting from the sizes
-  the last build into the folder chose (for unchanged inputs, one layout); a
-  build into an empty folder, which has to search for them, is shown beside it,
-  and so is a stricter floor: one layout per edition written as both PDFs, as
-  the build itself does;
+  against the floor: bare WeasyPrint laying out each edition's print HTML once
+  and writing one PDF, all in one process. Beside it, as more flattering
+  floors, not instead: that one layout written as two PDFs (a tagged one too),
+  and the print and the screen HTML each laid out and written (the build did
+  that once). The forced build starts copyfitting from the sizes the last build
+  into the folder chose (for unchanged inputs, one layout); a build into an
+  empty folder, which has to search for them, is shown beside it;
 - no-op rebuild ÷ ``python -c "import weasyprint"``;
 - a one-fact edit ÷ one cold edition (``--force`` of that edition alone);
 - ``-j2`` ÷ ``-j1`` (full builds);
@@ -58,7 +59,13 @@ for path in sys.argv[1:]:
     weasyprint.HTML(path).write_pdf(path + '.pdf')
 '''
 
-FLOOR_ONE_LAYOUT = '''
+FLOOR_STRICT = '''
+import sys, weasyprint
+for path in sys.argv[1:]:
+    weasyprint.HTML(path).render().write_pdf(path + '.pdf')
+'''
+
+FLOOR_TWO_PDFS = '''
 import sys, weasyprint
 for path in sys.argv[1:]:
     document = weasyprint.HTML(path).render()
@@ -109,8 +116,9 @@ def main():
                 path.write_text(standalone_html(booklet, layout, country, lang, output),
                                 encoding='utf-8')
                 htmls.append(str(path))
+        strict, strict_runs = timed([PYTHON, '-c', FLOOR_STRICT, *htmls[::2]], runs)
+        two_pdfs, _ = timed([PYTHON, '-c', FLOOR_TWO_PDFS, *htmls[::2]], runs)
         floor, floor_runs = timed([PYTHON, '-c', FLOOR, *htmls], runs)
-        strict, _ = timed([PYTHON, '-c', FLOOR_ONE_LAYOUT, *htmls[::2]], runs)
         empty, empty_runs = timed(build + ['--force', '-j1'], runs, project,
                                   before=lambda: shutil.rmtree(temp / 'out', True))
         full, full_runs = timed(build + ['--force', '-j1'], runs, project)
@@ -137,12 +145,15 @@ def main():
     print(f'{editions} editions, medians of {runs} runs; every output (print, screen, '
           'imposed, cover, hand-off, preflight)')
     line('full build -j1 (s)', full)
-    line('floor: bare WeasyPrint, print + screen HTML (s)', floor)
-    line('  full build ÷ floor', full / floor, 1.3)
+    line('floor: bare WeasyPrint, one layout, one PDF (s)', strict)
+    line('  full build ÷ floor', full / strict, 1.3)
     line('full build -j1 into an empty folder (s)', empty)
-    line('  ÷ floor', empty / floor)
-    line('floor: one layout per edition, two PDFs (s)', strict)
-    line('  full build ÷ that floor', full / strict)
+    line('  ÷ floor', empty / strict)
+    print('beside it, more flattering floors:')
+    line('floor: one layout written as two PDFs (s)', two_pdfs)
+    line('  full build ÷ that floor', full / two_pdfs)
+    line('floor: print + screen HTML each laid out (s)', floor)
+    line('  full build ÷ that floor', full / floor)
     line('no-op rebuild (s)', noop)
     line('python -c "import weasyprint" (s)', importing)
     line('  no-op ÷ import weasyprint', noop / importing, 0.5)
@@ -155,7 +166,7 @@ def main():
     print('runs (s): full -j1 ' + ', '.join(f'{t:.2f}' for t in full_runs)
           + '; empty folder ' + ', '.join(f'{t:.2f}' for t in empty_runs)
           + '; -j2 ' + ', '.join(f'{t:.2f}' for t in full2_runs)
-          + '; floor ' + ', '.join(f'{t:.2f}' for t in floor_runs)
+          + '; floor ' + ', '.join(f'{t:.2f}' for t in strict_runs)
           + '; no-op ' + ', '.join(f'{t:.2f}' for t in noop_runs)
           + '; edit ' + ', '.join(f'{t:.2f}' for t in edit_runs))
 

@@ -47,8 +47,12 @@ def edition_key(booklet, country, lang):
 
 
 def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, package=None,
-                extra=()):
+                extra=(), split=False):
     """The SHA-256 (hex) of everything the outputs of one edition depend on.
+
+    With ``split``, ``(that, own)``: ``own`` leaves out a translation's
+    originals and fingerprints, which reach its outputs only through the
+    warnings of the fields they make stale (see :meth:`Stamps.translation`).
 
     ``booklet`` is a booklet name or a :class:`~bindery.manifest.Booklet`. Folded
     in, each file by its project-relative path and its bytes (a missing file
@@ -81,7 +85,8 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
     Reads about 4 MB (mostly fonts) and takes a few milliseconds.
     """
     root = Path(root)
-    digest = hashlib.sha256()
+    own = hashlib.sha256()
+    digest = own
 
     def add(label, data):
         # Length-prefixed, so that no two different inputs can feed the same bytes.
@@ -109,10 +114,12 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
         # The build reports the fields whose original changed since they were
         # translated (translate.py): the originals' text and the fingerprints count.
         name = original.group(1).decode('ascii')
+        digest = originals = hashlib.sha256()
         add(f'original {name} exists', str((data / f'{name}.yaml').is_file()).encode())
         for folder in (data, data / layout_name):
             add_file(folder / f'{name}.yaml')
             add_file(folder / f'{lang}.lock.json')
+        digest = own
 
     # The layout, its fonts and the files every build reads.
     folder = Path(root, 'layouts', layout_name)
@@ -152,7 +159,10 @@ def fingerprint(root, booklet, layout_name, country, lang, *, fonts=None, packag
                        else f'git HEAD {_git_head(root)}').encode())
     for item in extra:
         add('extra', str(item).encode('utf-8'))
-    return digest.hexdigest()
+    whole = own.hexdigest()
+    if original:
+        whole = hashlib.sha256(f'{whole} originals {originals.hexdigest()}'.encode()).hexdigest()
+    return (whole, own.hexdigest()) if split else whole
 
 
 class Stamps:
@@ -166,7 +176,9 @@ class Stamps:
 
     Output paths are relative to the folder (so it can be moved) and map to
     their size in bytes; ``copyfit`` keeps the sizes copyfitting chose, where the
-    next build of the edition starts its search. A missing, unreadable or
+    next build of the edition starts its search. A translation's entry also
+    keeps ``own``, its fingerprint without its originals, and ``translation``,
+    the lines its build warned of stale fields with (:meth:`translation`). A missing, unreadable or
     corrupt file counts as empty: everything is then rebuilt, nothing fails. :meth:`record` and :meth:`forget`
     change this object only; :meth:`save` writes them, merged into what is on
     disk by then, under a lock, through a temporary file renamed into place, so
@@ -204,10 +216,23 @@ class Stamps:
         return ({name: Decimal(value) for name, value in scales.items()},
                 entry['fingerprint'] == fingerprint)
 
-    def record(self, key, fingerprint, outputs, copyfit=None):
+    def translation(self, key, own):
+        """What the build of translation ``key`` warned of its stale fields (a
+        list of lines), when its outputs are all there and were made from the
+        ``own`` fingerprint (:func:`fingerprint` with ``split``): then only its
+        originals or fingerprints changed, and the outputs stand if those
+        warnings are still the same. Else None."""
+        entry = self.editions.get(key)
+        if not entry or entry.get('own') != own or 'translation' not in entry:
+            return None
+        return list(entry['translation']) if self.is_fresh(
+            key, entry['fingerprint']) else None
+
+    def record(self, key, fingerprint, outputs, copyfit=None, own=None, translation=None):
         """Note that ``key`` was built from ``fingerprint`` into the files ``outputs``
         (paths, as the pipeline gives them; they must exist), with the ``copyfit``
-        scales (``{text: '1.075'}``)."""
+        scales (``{text: '1.075'}``); of a translation, with its ``own``
+        fingerprint and the ``translation`` warnings (see :meth:`translation`)."""
         files = {}
         for path in outputs:
             path = Path(path)
@@ -215,6 +240,14 @@ class Stamps:
         entry = {'fingerprint': fingerprint, 'outputs': dict(sorted(files.items()))}
         if copyfit:
             entry['copyfit'] = dict(sorted(copyfit.items()))
+        if own is not None and translation is not None:
+            entry.update(own=own, translation=list(translation))
+        self.editions[key] = self._changes[key] = entry
+
+    def still(self, key, fingerprint):
+        """Note that the outputs of ``key`` stand for ``fingerprint`` too (its
+        translation warnings were found unchanged)."""
+        entry = dict(self.editions[key], fingerprint=fingerprint)
         self.editions[key] = self._changes[key] = entry
 
     def forget(self, key):
@@ -280,6 +313,10 @@ def _load(path):
             good[key] = {'fingerprint': entry['fingerprint'], 'outputs': entry['outputs']}
             if _is_scales(entry.get('copyfit')):
                 good[key]['copyfit'] = entry['copyfit']
+            translation = entry.get('translation')
+            if isinstance(entry.get('own'), str) and isinstance(translation, list) and all(
+                    isinstance(line, str) for line in translation):
+                good[key].update(own=entry['own'], translation=translation)
     return good
 
 

@@ -150,13 +150,13 @@ def run_build(root, out, targets, jobs, time_limit=TIME_LIMIT, force=False):
     results, todo = [], []
     for booklet, country, lang in work:
         key = cache.edition_key(booklet, country, lang)
-        stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang)
-        if not force and stamps.is_fresh(key, stamp) and is_complete(
+        stamp = cache.fingerprint(root, booklet, booklet.layout, country, lang, split=True)
+        if not force and stamps.is_fresh(key, stamp[0]) and is_complete(
                 out, booklet, f'{country}/{lang}'):
             results.append(up_to_date(booklet, country, lang, out))
             continue
         results.append(None)
-        todo.append((len(results) - 1, key, stamp, booklet, country, lang))
+        todo.append((len(results) - 1, key, stamp, booklet, country, lang, force))
     if todo:
         from . import workers
 
@@ -182,15 +182,17 @@ def _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems):
     ``results``, ``problems`` and ``stamps``."""
     from . import workers
 
-    layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _ in todo})
+    layouts, broken = _load_layouts(root, {booklet.layout for *_, booklet, _, _, _ in todo})
     problems += broken
     tasks = []
-    for index, key, stamp, booklet, country, lang in todo:
+    for index, key, (stamp, own), booklet, country, lang, force in todo:
         if booklet.layout in layouts:
-            # Copyfitting starts from the sizes the last build chose (copyfit.fit).
-            tasks.append((index, key, stamp,
+            # Copyfitting starts from the sizes the last build chose (copyfit.fit);
+            # a translation whose original alone changed may need no build at all.
+            recheck = None if force else stamps.translation(key, own)
+            tasks.append((index, key, (stamp, own),
                           (root, booklet, layouts[booklet.layout], country, lang, out,
-                           *stamps.copyfit(key, stamp))))
+                           *stamps.copyfit(key, stamp), recheck)))
         else:
             results[index] = unbuildable(booklet, country, lang, out)
             stamps.forget(key)
@@ -198,10 +200,13 @@ def _build(root, out, todo, jobs, time_limit, pool, stamps, results, problems):
         with report.progress(len(tasks)) as advance:
             built = workers.build_all([task for *_, task in tasks], jobs, advance,
                                       time_limit, pool=pool)
-        for (index, key, stamp, _), result in zip(tasks, built):
+        for (index, key, (stamp, own), _), result in zip(tasks, built):
             results[index] = result
-            if result.ok:
-                stamps.record(key, stamp, result.files.values(), result.copyfit)
+            if result.ok and result.fresh:
+                stamps.still(key, stamp)
+            elif result.ok:
+                stamps.record(key, stamp, result.files.values(), result.copyfit, own,
+                              result.translation)
             else:
                 stamps.forget(key)
 

@@ -27,6 +27,7 @@ class Result:
     fresh: bool = False  # already up to date: nothing was built
     stale: bool = False  # failed, and the files of its last good build are kept
     trace: str = ''      # a bug's traceback, shown under --debug
+    translation: list | None = None  # of a translation: its stale fields' warnings
 
 
 #: The press kit's pictures: file key -> (name, width, height in pixels). Link

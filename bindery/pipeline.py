@@ -267,11 +267,17 @@ def _staged(paths, scratch=(), record=None):
             temp.unlink(missing_ok=True)
 
 
-def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, trusted=False):
+def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, trusted=False,
+                  recheck=None):
     """Build every output of one edition; never raises for a user's mistake.
 
     ``copyfitted`` gives the copyfit scales of the last build, ``trusted`` when
     nothing the edition depends on has changed since (see :func:`copyfit.fit`).
+
+    ``recheck``: of a translation whose outputs are there and whose own inputs
+    are unchanged (only its original, or its fingerprints, changed), what its
+    last build warned of its stale fields. If the warnings are the same, the
+    outputs stand: the result is "up to date", and nothing is made.
     """
     started = time.perf_counter()
     name = f'{country}/{lang}'
@@ -281,7 +287,15 @@ def build_edition(root, booklet, layout, country, lang, out, copyfitted=None, tr
     try:
         edition, context = check_edition(root, booklet, layout, country, lang)
         # Out-of-date translations build, with a warning (an error under --strict).
-        result.warnings += [str(w) for w in translate.stale_fields(root, edition, layout)]
+        stale = [str(w) for w in translate.stale_fields(root, edition, layout)]
+        result.warnings += stale
+        if edition.translation_of:
+            result.translation = stale
+        if recheck is not None and stale == recheck and editions.is_complete(out, booklet,
+                                                                               name):
+            kept = editions.up_to_date(booklet, country, lang, out)
+            kept.translation, kept.seconds = stale, time.perf_counter() - started
+            return kept
         _render(root, booklet, layout, edition, context, paths, result,
                 (copyfitted, trusted), editions.record_path(out, booklet, name))
     except SourceErrors as exc:

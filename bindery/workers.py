@@ -15,6 +15,7 @@ import ctypes.util
 import multiprocessing.util
 import resource
 import signal
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -110,9 +111,14 @@ def _build_limited(task, seconds):
 
 def start(jobs, memory=MEMORY_LIMIT):
     """A pool of ``jobs`` workers, started now: they import WeasyPrint while the
-    caller prepares their tasks. Pass it to :func:`build_all`."""
+    caller prepares their tasks. Pass it to :func:`build_all`.
+
+    Starting them waits until the fork server has imported what it preloads
+    (half a second): a thread waits for it, while the caller loads the layouts.
+    """
     pool = _pool(jobs, memory)
-    pool.submit(int)  # forks the workers
+    # Forks the workers; the pool's own lock orders it before any other submit.
+    threading.Thread(target=pool.submit, args=(int,), daemon=True).start()
     return pool
 
 

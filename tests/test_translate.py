@@ -270,6 +270,41 @@ def test_a_stale_translation_builds_with_a_warning_everywhere(project):
     assert message in strict.error_lines, str(strict)
 
 
+def test_a_translation_is_rebuilt_when_what_it_says_of_its_original_changes_only(project):
+    """A translation's outputs depend on its original only through the warnings
+    of its stale fields: editing an already stale fact again changes nothing in
+    them, and the build leaves them as they are; a newly stale fact is rebuilt
+    into them."""
+    out = project.path('out')
+    targets = ['nine-facts/kazakhstan/kk', 'nine-facts/kazakhstan/ru']
+    report = out / 'nine-facts' / 'kazakhstan-ru-preflight.json'
+    assert project.run(*targets, '--out', out).returncode == 0
+    change_fact(project, 4)
+    run = project.run(*targets, '--out', out)
+    assert run.returncode == 0 and '2 of 2 editions built' in run.stdout, str(run)
+    assert json.loads(report.read_text())['warnings'] == [
+        line.removeprefix('warning: ') for line in expected_stale(project, ['ru'])]
+    made = {path.name: path.stat().st_mtime_ns for path in report.parent.glob('kazakhstan-ru*')}
+
+    change_fact(project, 4, ' Тағы бір сөйлем.')  # the same field, at the same line
+    run = project.run(*targets, '--out', out)
+    assert run.returncode == 0, str(run)
+    assert '1 of 2 editions built' in run.stdout and '1 already up to date' in run.stdout, \
+        str(run)
+    assert stale_lines(run) == expected_stale(project, ['ru']), str(run)  # still said
+    assert {path.name: path.stat().st_mtime_ns
+            for path in report.parent.glob('kazakhstan-ru*')} == made
+
+    change_fact(project, 6)
+    run = project.run(*targets, '--out', out)
+    assert run.returncode == 0 and '2 of 2 editions built' in run.stdout, str(run)
+    assert json.loads(report.read_text())['warnings'] == sorted(
+        line.removeprefix('warning: ') for number in (4, 6)
+        for line in expected_stale(project, ['ru'], number))
+    run = project.run(*targets, '--out', out, '--force')  # no shortcut under --force
+    assert run.returncode == 0 and '2 of 2 editions built' in run.stdout, str(run)
+
+
 #: An overflow message that names what does not fit (pdf.check_placement's forms).
 #: What a pseudo-translation may break, each naming the field: its page runs
 #: over, a line runs past its column, or (preflight) its ink lands on another
