@@ -14,7 +14,10 @@ nothing fails; the targets are printed beside the ratios.
   into the folder chose (for unchanged inputs, one layout); a build into an
   empty folder, which has to search for them, is shown beside it;
 - no-op rebuild ÷ ``python -c "import weasyprint"``;
-- a one-fact edit ÷ one cold edition (``--force`` of that edition alone);
+- a one-fact edit ÷ one cold edition (``--force`` of that edition alone): the
+  same Kazakh fact edited again, so only kk is rebuilt; beside it, a fact's
+  first edit, which rebuilds the Russian and English translations too (their
+  reports now say the fact is stale);
 - ``-j2`` ÷ ``-j1`` (full builds);
 - peak memory of a worker (the largest resident set of the build's children).
 """
@@ -141,6 +144,12 @@ def main():
             fact_file.write_text(text, encoding='utf-8')
         edit, edit_runs = timed(build, runs, project, before=edit_one_fact)
 
+        def first_edit():  # the fact's first change: its translations now say it is stale
+            fact_file.write_text(original, encoding='utf-8')
+            subprocess.run(build, check=True, capture_output=True, cwd=project)
+            edit_one_fact()
+        first, _ = timed(build, runs, project, before=first_edit)
+
     editions = len(booklet.editions)
     print(f'{editions} editions, medians of {runs} runs; every output (print, screen, '
           'imposed, cover, hand-off, preflight)')
@@ -160,6 +169,8 @@ def main():
     line('one-fact edit (s)', edit)
     line('one cold edition (s)', cold)
     line('  one-fact edit ÷ one cold edition', edit / cold, 1.2)
+    line('a fact\'s first edit (its translations too) (s)', first)
+    line('  ÷ one cold edition', first / cold)
     line('full build -j2 (s)', full2)
     line('  -j2 ÷ -j1', full2 / full, 0.65)
     line('peak memory of a worker (MB)', peak_mb, 200, ' MB')
