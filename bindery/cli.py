@@ -59,7 +59,8 @@ def select(booklets, targets):
         for country, lang in booklet.editions:
             edition = f'{country}/{lang}'
             hits = {t for t in targets
-                    if t in (booklet.name, country, edition, f'{booklet.name}/{edition}')}
+                    if t in (booklet.name, country, edition, f'{booklet.name}/{country}',
+                             f'{booklet.name}/{edition}')}
             matched |= hits
             if not targets or hits:
                 chosen.append((booklet, country, lang))
@@ -67,6 +68,7 @@ def select(booklets, targets):
     if unknown:
         known = sorted({b.name for b in booklets} | {c for b in booklets for c, _ in b.editions}
                        | {f'{c}/{l}' for b in booklets for c, l in b.editions}
+                       | {f'{b.name}/{c}' for b in booklets for c, _ in b.editions}
                        | {f'{b.name}/{c}/{l}' for b in booklets for c, l in b.editions})
         raise UsageError(f"unknown target {unknown[0]!r} (known: {', '.join(known)})")
     return chosen

@@ -78,9 +78,12 @@ def summary(results, seconds, strict=False):
         names = [f'{r.booklet}/{r.edition}' if several else r.edition for r in failed]
         line += f'; failed: {", ".join(names)}'
         kept = sum(1 for result in failed if result.stale)
-        if kept:
-            line += (f' ({kept} keep the files of their last good build, marked stale, '
-                     'until a build of them succeeds)')
+        if kept == len(failed) == 1:
+            line += (' (it keeps the files of its last good build, marked stale, until '
+                     'a build of it succeeds)')
+        elif kept:
+            line += (f' ({kept} of them keep the files of their last good build, marked '
+                     'stale, until a build of them succeeds)')
     if warned:
         line += f'; {len(warned)} warning(s)' + (' (--strict: they fail the build)'
                                                   if strict else '')

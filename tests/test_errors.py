@@ -7,6 +7,7 @@ the program's output. A file with several problems must give a line for each.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -265,6 +266,19 @@ def test_usage_errors_exit_2(project, tmp_path, args):
     if not target.startswith('-'):
         assert any(target in line for line in run.error_lines), run.error_lines
     assert not out.exists(), 'a usage error built something'
+
+
+def test_a_product_and_a_country_name_that_country_s_editions_of_that_product():
+    from bindery.cli import select
+    from bindery.manifest import load_booklets
+
+    booklets, _ = load_booklets(Path(__file__).resolve().parent.parent)
+    poster = next(booklet for booklet in booklets if booklet.name == 'poster')
+    chosen = [(booklet.name, country, lang)
+              for booklet, country, lang in select(booklets, ['poster/kyrgyzstan'])]
+    assert chosen == [('poster', country, lang) for country, lang in poster.editions
+                      if country == 'kyrgyzstan']
+    assert len(chosen) == 3  # ky, ru, en
 
 
 # Several problems: all of them at once
