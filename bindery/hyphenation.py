@@ -223,8 +223,27 @@ class _CaseAwareDict(pyphen.HyphDict):
         return points
 
 
-#: The dictionaries register() has parsed: path -> (mtime in ns, size).
+#: The dictionaries parsed: path -> (mtime in ns, size).
 _PARSED = {}
+#: Our dictionary files, and the language of each.
+_OURS = {}
+
+
+class _ParsedFiles(dict):
+    """pyphen's cache of parsed dictionary files (``pyphen.hdcache``), which
+    parses one of ours, case-aware, when it is first looked for (pyphen asks
+    ``path in hdcache`` before it parses a file itself), and again when the
+    file has changed: a build in Kazakh parses only the Kazakh patterns."""
+
+    def __contains__(self, path):
+        lang = _OURS.get(Path(path))
+        if lang is not None:
+            path = Path(path)
+            stamp = path.stat().st_mtime_ns, path.stat().st_size
+            if not (isinstance(self.get(path), _CaseAwareDict) and _PARSED.get(path) == stamp):
+                self[path] = _CaseAwareDict(path, lang)
+                _PARSED[path] = stamp
+        return super().__contains__(path)
 
 
 def register(folder=DICTIONARIES):
@@ -234,15 +253,19 @@ def register(folder=DICTIONARIES):
 
     WeasyPrint asks ``pyphen.language_fallback(lang)``, which reads
     ``LANGUAGES_LOWERCASE``, then opens ``LANGUAGES[...]`` through pyphen's
-    cache of parsed files, where the case-aware dictionary is put first (parsed
-    again only when the file has changed since).
+    cache of parsed files, which parses ours as case-aware dictionaries when
+    they are first asked for (:class:`_ParsedFiles`), not here.
     """
     for lang, path in _register_names(folder):
-        stamp = path.stat().st_mtime_ns, path.stat().st_size
-        if not (isinstance(pyphen.hdcache.get(path), _CaseAwareDict)
-                and _PARSED.get(path) == stamp):
-            pyphen.hdcache[path] = _CaseAwareDict(path, lang)
-            _PARSED[path] = stamp
+        _OURS[path] = lang
+    if not isinstance(pyphen.hdcache, _ParsedFiles):
+        pyphen.hdcache = _ParsedFiles(pyphen.hdcache)
+
+
+def parsed(path):
+    """The parsed dictionary of the file at ``path`` (ours parsed now if it is
+    new or changed), or None if nothing parsed it yet."""
+    return pyphen.hdcache.get(Path(path)) if Path(path) in pyphen.hdcache else None
 
 
 def _register_names(folder=DICTIONARIES):

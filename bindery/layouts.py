@@ -533,12 +533,12 @@ def _dictionary(lang, left, right):
 
     from . import hyphenation
 
-    hyphenation.register()  # parses our files again only when they changed
+    hyphenation.register()  # ours are parsed when first used, and again when changed
     code = pyphen.language_fallback(lang.replace('-', '_'))
     if not code:
         return None
     path = pyphen.LANGUAGES.get(code)
-    return _pyphen(code, left, right, str(path), id(pyphen.hdcache.get(path)))
+    return _pyphen(code, left, right, str(path), id(hyphenation.parsed(path)))
 
 
 @lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ import importlib.util
 import logging
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pyphen
@@ -386,3 +387,31 @@ def test_check_names_hyphenation_and_warns_of_a_language_without(project):
     assert [line for line in run.stderr.splitlines() if 'hyphenation' in line] == [
         "warning: uz: no hyphenation dictionary (neither the project's nor pyphen's): "
         'justified text in uz will not be hyphenated'], str(run)
+
+
+def test_a_language_s_patterns_are_parsed_when_it_is_first_hyphenated_and_only_then():
+    """Parsing all five of our dictionaries cost the first edition of every
+    worker 0.12 s; each is parsed when a text in its language is hyphenated,
+    and it is then the case-aware one (an abbreviation stays whole)."""
+    script = """
+import pyphen
+from bindery import hyphenation
+from bindery.layouts import _dictionary
+hyphenation.register()
+names = lambda: sorted(path.name for path in hyphenation._PARSED)
+_dictionary('en', 2, 2).inserted('hyphenation')
+print(names())
+kazakh = _dictionary('kk', 2, 2)
+print(kazakh.positions('КАРПОУ'), len(kazakh.positions('университеттің')))
+print(names())
+dictionary = pyphen.Pyphen(lang='ky')
+print(names(), type(dictionary.hd).__name__)
+"""
+    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == '[]'
+    assert lines[1].startswith('[] ') and int(lines[1].split()[1]) >= 3  # у-ни-вер-си-тет-тің
+    assert lines[2] == "['hyph_kk.dic']"
+    assert lines[3] == "['hyph_kk.dic', 'hyph_ky.dic'] _CaseAwareDict"
