@@ -13,6 +13,8 @@ PDFium, pikepdf, fontTools, Pillow), never by asking bindery what it meant to do
 Run: ``.venv/bin/python -m pytest -q tests``.
 """
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -103,6 +105,11 @@ def build_into(out, cwd=ROOT, epoch=EPOCH):
     run = run_render([BOOKLET, '--out', out], cwd, epoch)
     assert run.returncode == 0, str(run)
     assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    return editions_in(out)
+
+
+def editions_in(out):
+    """``{'kk': Edition, 'ky': Edition}``: where a build into ``out`` puts them."""
     return {lang: Edition(lang, country, **output_paths(out, country, lang),
                           seed=SEEDS / seed)
             for lang, (country, seed) in EDITIONS.items()}
@@ -110,8 +117,22 @@ def build_into(out, cwd=ROOT, epoch=EPOCH):
 
 @pytest.fixture(scope='session')
 def built(tmp_path_factory):
-    """Both editions of the shipped booklet, built once for the whole session."""
-    return build_into(tmp_path_factory.mktemp('build'))
+    """Every edition of the shipped booklet, built once for the whole session;
+    ``'kk'`` and ``'ky'`` map to their :class:`Edition`. The processes of one
+    run (pytest-xdist's workers) share one build: the first to ask makes it,
+    under a lock, in the folder that holds each worker's temporary folders."""
+    worker = os.environ.get('PYTEST_XDIST_WORKER')
+    if worker is None:
+        return build_into(tmp_path_factory.mktemp('build'))
+    shared = tmp_path_factory.getbasetemp().parent / 'built'
+    shared.mkdir(exist_ok=True)
+    with open(shared / 'lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / 'done.json'
+        if not done.exists():
+            build_into(shared / 'out')
+            done.write_text(json.dumps({'built by': worker}), encoding='utf-8')
+    return editions_in(shared / 'out')
 
 
 @pytest.fixture(params=sorted(EDITIONS))
@@ -224,3 +245,17 @@ EXTRACTORS = {
     'poppler-default': lambda path: poppler_text(str(path), 'default'),
     'pdfium': lambda path: '\f'.join(pdfium_pages(str(path))),
 }
+
+
+#: Test files that take longest, longest first (each 10 s of work or more on
+#: the 2-core machine). pytest-xdist hands out whole files (``--dist loadfile``,
+#: pytest.ini) in the order they were collected: the longest start first, and
+#: the short ones fill in at the end.
+LONGEST_FIRST = ('test_hostile.py', 'test_products.py', 'test_properties.py', 'test_faults.py',
+                 'test_safety.py', 'test_errors.py', 'test_translate.py', 'test_serve.py',
+                 'test_preflight.py', 'test_declarations.py')
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole
