@@ -203,7 +203,7 @@ def run_in_process(args, cwd, epoch=EPOCH):
     back afterwards. None, having run nothing, when that cannot be faithful: a
     build into a relative folder (its workers do not share this working folder)
     or with another environment than the fork server's, ``serve``, or a console
-    of bindery's that is a terminal or is not 200 columns wide."""
+    of bindery's that is a terminal, has colours or is not 200 columns wide."""
     from bindery import cli, report
 
     env = environment(epoch)
@@ -213,15 +213,22 @@ def run_in_process(args, cwd, epoch=EPOCH):
     if out_folder is not None and not (os.path.isabs(out_folder) and _fork_server(env)):
         return None
     saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    consoles = (report.console, report.errors_console)
+    # A console's size is fixed when it is made if COLUMNS was set then (as
+    # pytest-xdist sets it in its workers); a new process makes its consoles
+    # with COLUMNS=200: let these read it from the environment for the run.
+    sizes = [(console._width, console._height) for console in consoles]
     stdout, stderr = _stream('strict'), _stream('backslashreplace')
     try:
         os.environ.clear()
         os.environ.update(env)
         os.chdir(cwd)
         sys.argv = ['render.py', *args]
+        for console in consoles:
+            console._width = console._height = None
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             if any(console.is_terminal or console.color_system or console.width != 200
-                   for console in (report.console, report.errors_console)):
+                   for console in consoles):
                 return None
             try:
                 code = cli.main(args)
@@ -236,6 +243,8 @@ def run_in_process(args, cwd, epoch=EPOCH):
                 traceback.print_exc()
                 code = 1
     finally:
+        for console, (width, height) in zip(consoles, sizes):
+            console._width, console._height = width, height
         sys.argv = saved_argv
         os.chdir(saved_cwd)
         os.environ.clear()
