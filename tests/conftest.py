@@ -10,13 +10,30 @@ PDFium, pikepdf, fontTools, Pillow), never by asking bindery what it meant to do
   fonts/, render.py, bindery/) in a temporary folder, so that a test can break
   one file and run ``render.py check`` or a build there (cwd = that folder).
 
+How render.py is run (:func:`run_render`): through its entry,
+``bindery.cli.main(argv)``, in this process, with the working folder, the
+environment, ``sys.argv`` and the standard streams that ``python render.py``
+would have, all put back afterwards (:func:`run_in_process`); a build's workers
+then come from one fork server kept for the session, started with that same
+environment. ``fresh=True``, and whatever cannot be run so faithfully (a build
+into a relative folder, another environment, a console that is a terminal),
+starts ``python render.py`` itself, as a user does: the session's build of the
+shipped booklets and a few tests per command do, so that the real door stays
+tested.
+
 Run: ``.venv/bin/python -m pytest -q tests``.
 """
 
+import contextlib
+import fcntl
+import io
+import json
+import locale
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -69,12 +86,14 @@ def output_paths(out, country, lang, booklet=BOOKLET):
 
 @dataclass
 class Run:
-    """What one run of render.py did."""
+    """What one run of render.py did, and how it was run (``door``: ``'python'``,
+    a new interpreter, or ``'in-process'``)."""
 
     args: list
     returncode: int
     stdout: str
     stderr: str
+    door: str = 'python'
 
     @property
     def error_lines(self):
@@ -82,27 +101,175 @@ class Run:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
     def __str__(self):
-        return (f'render.py {" ".join(self.args)} -> exit {self.returncode}\n'
+        return (f'render.py {" ".join(self.args)} ({self.door}) -> exit {self.returncode}\n'
                 f'--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}')
 
 
-def run_render(args, cwd, epoch=EPOCH, timeout=240):
-    """Run ``python render.py ARGS`` in ``cwd``, as a user would."""
+def environment(epoch=EPOCH):
+    """The environment render.py runs in: this one, with the build date fixed,
+    no colours, 200 columns and no PYTHONPATH."""
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), PYTHONDONTWRITEBYTECODE='1',
                NO_COLOR='1', COLUMNS='200')
     env.pop('PYTHONPATH', None)
-    done = subprocess.run([PYTHON, 'render.py', *map(str, args)], cwd=cwd, env=env,
+    return env
+
+
+def run_render(args, cwd, epoch=EPOCH, timeout=240, fresh=False):
+    """Run render.py ARGS in ``cwd``: through ``bindery.cli.main`` in this process
+    (:func:`run_in_process`) unless ``fresh`` or it cannot be run so; otherwise
+    ``python render.py ARGS``, as a user would (``timeout`` guards that one)."""
+    args = [str(a) for a in args]
+    if not fresh:
+        run = run_in_process(args, cwd, epoch)
+        if run is not None:
+            return run
+    done = subprocess.run([PYTHON, 'render.py', *args], cwd=cwd, env=environment(epoch),
                           capture_output=True, timeout=timeout)
-    return Run([str(a) for a in args], done.returncode,
+    return Run(args, done.returncode,
                done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace'))
 
 
-def build_into(out, cwd=ROOT, epoch=EPOCH):
-    """Build every edition of the nine-facts booklet into ``out``; fail the test
-    unless render.py exits 0."""
-    run = run_render([BOOKLET, '--out', out], cwd, epoch)
+def _stream(errors):
+    """A standard stream as ``python render.py`` has one when its output is
+    captured: the locale's encoding, strict on stdout, escaping on stderr."""
+    return io.TextIOWrapper(io.BytesIO(), encoding=locale.getpreferredencoding(False),
+                            errors=errors, write_through=True)
+
+
+def _text(stream):
+    return stream.buffer.getvalue().decode('utf-8', 'replace')
+
+
+def _builds(args):
+    """The output folder of a run that builds with workers (a build, a pseudo-
+    translation), or None for one that does not (check, new, schemas, translate's
+    other actions, a usage error); False for ``serve``."""
+    from bindery import cli, translate
+
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            if args[:1] == ['translate']:
+                parsed = translate.parser().parse_args(args[1:])
+                return parsed.out if parsed.action == 'pseudo' else None
+            parsed = cli.parser().parse_intermixed_args(args)
+        except SystemExit:
+            return None  # a usage error: nothing is built
+    command = parsed.command if parsed.command in cli.COMMANDS else 'build'
+    return {'build': parsed.out, 'serve': False}.get(command)
+
+
+#: The fork server that in-process builds start their workers from: its process
+#: id and the environment it was started with (the workers' environment).
+_FORK_SERVER = {}
+
+
+def _fork_server(env):
+    """Whether an in-process build's workers get ``env``: start the session's fork
+    server (in the repository, with ``env``) if none runs; False if one that
+    was started otherwise, or with another environment, runs."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from bindery import workers
+
+    def relevant(mapping):
+        return {k: v for k, v in mapping.items() if k != 'PYTEST_CURRENT_TEST'}
+
+    running = forkserver._forkserver._forkserver_pid
+    if running is None:
+        saved, cwd = dict(os.environ), os.getcwd()
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(ROOT)
+            multiprocessing.get_context('forkserver').set_forkserver_preload(workers.PRELOAD)
+            forkserver.ensure_running()
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(saved)
+        running = forkserver._forkserver._forkserver_pid
+        _FORK_SERVER.clear()
+        _FORK_SERVER.update(pid=running, env=relevant(env))
+    return _FORK_SERVER.get('pid') == running and _FORK_SERVER.get('env') == relevant(env)
+
+
+def run_in_process(args, cwd, epoch=EPOCH):
+    """``render.py ARGS`` through ``bindery.cli.main`` in this process, with what
+    ``python render.py`` would have: ``cwd`` as the working folder, the
+    :func:`environment`, ``sys.argv``, stdout and stderr captured as a pipe
+    encodes them, the exit code of ``sys.exit(main())`` (argparse's own exits,
+    and an uncaught exception as the interpreter prints it, exit 1); each put
+    back afterwards. None, having run nothing, when that cannot be faithful: a
+    build into a relative folder (its workers do not share this working folder)
+    or with another environment than the fork server's, ``serve``, or a console
+    of bindery's that is a terminal, has colours or is not 200 columns wide."""
+    from bindery import cli, report
+
+    env = environment(epoch)
+    out_folder = _builds(args)
+    if out_folder is False:
+        return None
+    if out_folder is not None and not (os.path.isabs(out_folder) and _fork_server(env)):
+        return None
+    saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    consoles = (report.console, report.errors_console)
+    # A console's size is fixed when it is made if COLUMNS was set then (as
+    # pytest-xdist sets it in its workers); a new process makes its consoles
+    # with COLUMNS=200: let these read it from the environment for the run.
+    sizes = [(console._width, console._height) for console in consoles]
+    stdout, stderr = _stream('strict'), _stream('backslashreplace')
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.argv = ['render.py', *args]
+        for console in consoles:
+            console._width = console._height = None
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            if any(console.is_terminal or console.color_system or console.width != 200
+                   for console in consoles):
+                return None
+            try:
+                code = cli.main(args)
+            except SystemExit as exc:  # as the interpreter ends on sys.exit(code)
+                code = exc.code
+                if code is None:
+                    code = 0
+                elif not isinstance(code, int):
+                    print(code, file=sys.stderr)
+                    code = 1
+            except Exception:  # noqa: BLE001 (what an uncaught exception prints)
+                traceback.print_exc()
+                code = 1
+    finally:
+        for console, (width, height) in zip(consoles, sizes):
+            console._width, console._height = width, height
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Run(args, code, _text(stdout), _text(stderr), 'in-process')
+
+
+@pytest.fixture(scope='session', autouse=True)
+def fork_server():
+    """The fork server of in-process builds, started before any test may start
+    one otherwise (test_serve's builds in this process use it too)."""
+    _fork_server(environment())
+
+
+def build_into(out, cwd=ROOT, epoch=EPOCH, targets=(BOOKLET,)):
+    """Build ``targets`` (every edition of the nine-facts booklet) into ``out``
+    with ``python render.py``; fail the test unless it exits 0."""
+    run = run_render([*targets, '--out', out], cwd, epoch, fresh=True)
     assert run.returncode == 0, str(run)
     assert 'Traceback' not in run.stdout + run.stderr, str(run)
+    return editions_in(out)
+
+
+def editions_in(out):
+    """``{'kk': Edition, 'ky': Edition}``: where a build into ``out`` puts them."""
     return {lang: Edition(lang, country, **output_paths(out, country, lang),
                           seed=SEEDS / seed)
             for lang, (country, seed) in EDITIONS.items()}
@@ -110,8 +277,22 @@ def build_into(out, cwd=ROOT, epoch=EPOCH):
 
 @pytest.fixture(scope='session')
 def built(tmp_path_factory):
-    """Both editions of the shipped booklet, built once for the whole session."""
-    return build_into(tmp_path_factory.mktemp('build'))
+    """Every edition of the shipped booklet, built once for the whole session;
+    ``'kk'`` and ``'ky'`` map to their :class:`Edition`. The processes of one
+    run (pytest-xdist's workers) share one build: the first to ask makes it,
+    under a lock, in the folder that holds each worker's temporary folders."""
+    worker = os.environ.get('PYTEST_XDIST_WORKER')
+    if worker is None:
+        return build_into(tmp_path_factory.mktemp('build'))
+    shared = tmp_path_factory.getbasetemp().parent / 'built'
+    shared.mkdir(exist_ok=True)
+    with open(shared / 'lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / 'done.json'
+        if not done.exists():
+            build_into(shared / 'out')
+            done.write_text(json.dumps({'built by': worker}), encoding='utf-8')
+    return editions_in(shared / 'out')
 
 
 @pytest.fixture(params=sorted(EDITIONS))
@@ -180,8 +361,9 @@ class FixtureProject:
         line = text.count('\n', 0, index) + 1
         return line, index - (text.rfind('\n', 0, index) + 1) + 1
 
-    def run(self, *args, epoch=EPOCH):
-        return run_render(args, self.root, epoch)
+    def run(self, *args, epoch=EPOCH, fresh=False):
+        """render.py ARGS here (see :func:`run_render`)."""
+        return run_render(args, self.root, epoch, fresh=fresh)
 
 
 @pytest.fixture
@@ -224,3 +406,17 @@ EXTRACTORS = {
     'poppler-default': lambda path: poppler_text(str(path), 'default'),
     'pdfium': lambda path: '\f'.join(pdfium_pages(str(path))),
 }
+
+
+#: Test files that take longest, longest first (each 10 s of work or more on
+#: the 2-core machine). pytest-xdist hands out whole files (``--dist loadfile``,
+#: pytest.ini) in the order they were collected: the longest start first, and
+#: the short ones fill in at the end.
+LONGEST_FIRST = ('test_hostile.py', 'test_products.py', 'test_properties.py', 'test_faults.py',
+                 'test_safety.py', 'test_errors.py', 'test_translate.py', 'test_serve.py',
+                 'test_preflight.py', 'test_declarations.py')
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole

@@ -21,8 +21,8 @@ LAYOUT = 'layouts/nine-facts/layout.yaml'
 THAI_KO = '\u0e01'  # ก: no glyph in Noto Serif or Inter, nor their Armenian and Georgian companions
 
 
-def check(project, *targets, code=1):
-    run = project.run('check', *targets)
+def check(project, *targets, code=1, fresh=False):
+    run = project.run('check', *targets, fresh=fresh)
     assert 'Traceback' not in run.stdout + run.stderr, str(run)
     assert run.returncode == code, str(run)
     return run
@@ -63,7 +63,7 @@ def glyph_error(project, relative, field, char, occurrence=1):
 
 
 def test_the_untouched_project_checks_clean(project):
-    run = check(project, code=0)
+    run = check(project, code=0, fresh=True)  # python render.py check, as a user runs it
     assert run.error_lines == []
 
 
@@ -258,7 +258,7 @@ def test_bidi_override_in_content(project):
     ['-j', '-1']])
 def test_usage_errors_exit_2(project, tmp_path, args):
     out = tmp_path / 'out'
-    run = project.run(*args, '--out', out)
+    run = project.run(*args, '--out', out, fresh=True)  # argparse's exits, as they are
     assert run.returncode == 2, str(run)
     assert 'Traceback' not in run.stdout + run.stderr, str(run)
     assert run.error_lines, 'a usage error says what is wrong'
@@ -279,6 +279,21 @@ def test_a_product_and_a_country_name_that_country_s_editions_of_that_product():
     assert chosen == [('poster', country, lang) for country, lang in poster.editions
                       if country == 'kyrgyzstan']
     assert len(chosen) == 3  # ky, ru, en
+
+
+@pytest.mark.parametrize('args', [['check'], ['check', 'nowhere/xx'], ['-j', '-1']])
+def test_a_run_in_process_says_what_python_render_py_says(project, args):
+    """Most runs of render.py in this suite go through ``bindery.cli.main`` in the
+    test's own process (conftest.run_in_process): for broken content, an unknown
+    target and a bad option it prints what ``python render.py`` prints, byte
+    for byte, and exits with the same code."""
+    project.replace(KK, '\nintro:\n', '\nintor:\n')
+    args = [*args, '--out', project.path('out')]
+    inside, fresh = project.run(*args), project.run(*args, fresh=True)
+    assert (inside.door, fresh.door) == ('in-process', 'python')
+    assert (inside.returncode, inside.stdout, inside.stderr) == (
+        fresh.returncode, fresh.stdout, fresh.stderr), f'{inside}\n{fresh}'
+    assert inside.returncode in (1, 2) and inside.error_lines, str(inside)
 
 
 # Several problems: all of them at once

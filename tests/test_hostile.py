@@ -13,16 +13,20 @@ the case.
 A case the current code does not meet carries ``xfail:`` with the evidence; it
 runs as ``xfail(strict=True)``, so a fix shows up as an XPASS to un-mark.
 
-The cases run in parallel threads (each its own subprocess, fixture project and
+The cases run in parallel threads (each its own process, fixture project and
 output folder, with a wall-clock timeout and a memory cap that only guard the
 suite), started together when the first case is asked for, so that a case that
-hangs the current code costs its timeout once, not in sequence.
+hangs the current code costs its timeout once, not in sequence. A case's
+process is forked from a launcher that has bindery imported already
+(tests/launcher.py says how it becomes ``python render.py`` in the project);
+the kill -9 and two-builds-at-once cases start ``python render.py`` itself.
 
 Run: ``.venv/bin/python -m pytest -q tests/test_hostile.py`` (``-k <case id>``
 for one case).
 """
 
 import http.server
+import itertools
 import json
 import os
 import re
@@ -43,6 +47,7 @@ import pytest
 import yaml
 
 from conftest import EPOCH, PYTHON, FixtureProject, poppler_text
+from launcher import Launcher
 
 HERE = Path(__file__).resolve().parent / 'hostile'
 CASES_FILE = HERE / 'cases.yaml'
@@ -297,11 +302,34 @@ def environment():
     return env
 
 
-def start(args, cwd):
+def start(args, cwd, fresh=False):
+    """render.py ARGS in ``cwd``, in a session of its own, under the memory cap:
+    forked from the launcher (tests/launcher.py: bindery already imported), or
+    with ``fresh`` a new interpreter, ``python render.py``."""
+    if not fresh:
+        runs = Path(cwd).parent / 'runs'  # beside the project and its output folder
+        runs.mkdir(exist_ok=True)
+        number = next(_RUNS)
+        return launcher().start(args, cwd, environment(), runs / f'{number}.stdout',
+                                runs / f'{number}.stderr', session=True,
+                                address_space=MEMORY_CAP)
     return subprocess.Popen(
         [PYTHON, '-c', LAUNCH, str(MEMORY_CAP), *map(str, args)], cwd=cwd,
         env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
+
+
+_RUNS = itertools.count(1)
+_LAUNCHER = []
+_LAUNCHER_LOCK = threading.Lock()
+
+
+def launcher():
+    """The launcher of this process, started when first asked for."""
+    with _LAUNCHER_LOCK:
+        if not _LAUNCHER:
+            _LAUNCHER.append(Launcher(environment()))
+        return _LAUNCHER[0]
 
 
 def finish(process, args, started, timeout):
@@ -325,9 +353,9 @@ def kill_group(process):
         pass
 
 
-def run_render(args, cwd, timeout):
+def run_render(args, cwd, timeout, fresh=False):
     started = time.monotonic()
-    return finish(start(args, cwd), args, started, timeout)
+    return finish(start(args, cwd, fresh), args, started, timeout)
 
 
 # A local HTTP server that records what reaches it
@@ -420,7 +448,8 @@ def execute(case, base, http_base, requests):
     elif kind == 'concurrent':
         args = ['--out', out, '-j', '1', target]
         started = time.monotonic()
-        first, second = start(args, project.root), start(args, project.root)
+        first, second = (start(args, project.root, fresh=True),
+                         start(args, project.root, fresh=True))
         outcome.run = finish(first, args, started, timeout)
         outcome.extra['second'] = finish(second, args, started, timeout)
     else:
@@ -431,16 +460,17 @@ def execute(case, base, http_base, requests):
 
 def kill_mid_render(outcome, project, out, target, timeout):
     """Build once (good outputs in place), change a fact, start a second build and
-    kill -9 its process group as soon as it has a temporary file in the output folder."""
+    kill -9 its process group as soon as it has a temporary file in the output folder.
+    Each build is a new interpreter, ``python render.py``."""
     args = ['--out', out, '-j', '1', target]
-    first = run_render(args, project.root, timeout)
+    first = run_render(args, project.root, timeout, fresh=True)
     outcome.extra['first'] = first
     project.replace(SHORT['KY'], 'мугалимдердин квалификациясын',
                     'мугалимдердин жаңы квалификациясын')
     folder = outcome.paths[target]['print'].parent
     before = set(folder.iterdir()) if folder.exists() else set()
     started = time.monotonic()
-    process = start(args, project.root)
+    process = start(args, project.root, fresh=True)
     seen = None
     while time.monotonic() - started < timeout and process.poll() is None:
         now = set(folder.iterdir()) if folder.exists() else set()
@@ -454,7 +484,7 @@ def kill_mid_render(outcome, project, out, target, timeout):
     kill_group(process)
     run = finish(process, args, started, timeout)
     outcome.extra.update(seen=seen, killed_while_running=killed_while_running)
-    outcome.extra['rebuild'] = run_render(args, project.root, timeout)
+    outcome.extra['rebuild'] = run_render(args, project.root, timeout, fresh=True)
     return run
 
 
@@ -495,6 +525,9 @@ def corpus(request, tmp_path_factory):
                     [case for case in CASES if case['id'] in selected])
     yield runner
     runner.close()
+    with _LAUNCHER_LOCK:
+        while _LAUNCHER:
+            _LAUNCHER.pop().close()
 
 
 # Checking an outcome against its expectation

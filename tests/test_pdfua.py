@@ -1,7 +1,7 @@
 """The screen PDF declares and meets PDF/UA-1, as far as it can be checked without veraPDF.
 
-One edition, nine-facts kyrgyzstan/ky, is built in a fixture project and read
-with pikepdf (XMP, catalogue, structure tree, content streams, ToUnicode CMaps)
+One edition, nine-facts kyrgyzstan/ky, of the session's build of the shipped
+booklet (conftest's ``built``) is read with pikepdf (XMP, catalogue, structure tree, content streams, ToUnicode CMaps)
 and poppler (``pdfinfo -struct-text``: the text in the structure tree's reading
 order; ``pdftotext``: all the text drawn), with code written here, never by
 asking bindery. The source text it is compared with is the seed (tests/seedtext.py)
@@ -38,15 +38,22 @@ STANDARD = set('Document Part Art Sect Div BlockQuote Caption TOC TOCI Index Non
                'Warichu WT WP Figure Formula Form'.split())
 
 
+class Inputs:
+    """The inputs the session's build was made from (the repository), read as a
+    fixture project is."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def read(self, relative):
+        return (self.root / relative).read_text(encoding='utf-8')
+
+
 @pytest.fixture(scope='module')
-def built(tmp_path_factory):
-    """The ky edition built in a fixture project: ``(project, output paths)``."""
-    temp = tmp_path_factory.mktemp('pdfua')
-    project = FixtureProject(temp / 'project')
-    out = temp / 'out'
-    run = project.run('--out', out, f'nine-facts/{COUNTRY}/{LANG}')
-    assert run.returncode == 0, str(run)
-    return project, output_paths(out, COUNTRY, LANG)
+def built(built):
+    """The ky edition of the session's build: ``(its inputs, its output paths)``."""
+    out = built[LANG].print.parent.parent
+    return Inputs(ROOT), output_paths(out, COUNTRY, LANG)
 
 
 @pytest.fixture(scope='module')

@@ -33,7 +33,7 @@ def products(tmp_path_factory):
     from conftest import run_render
 
     out = tmp_path_factory.mktemp('products')
-    run = run_render(['press-sheet', 'poster', '--out', out], ROOT)
+    run = run_render(['press-sheet', 'poster', '--out', out], ROOT, fresh=True)
     assert run.returncode == 0, str(run)
     return out
 

@@ -9,7 +9,9 @@ import json
 import re
 import shutil
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -223,10 +225,18 @@ def _card(out, card_id):
 
 def test_a_build_leaves_nothing_in_the_temporary_folder(project, tmp_path, monkeypatch):
     """WeasyPrint copies the fonts of each font configuration to a temporary folder;
-    a worker keeps its configuration between editions and must remove it at exit."""
-    temp = tmp_path / 'tmp'
-    temp.mkdir()
-    monkeypatch.setenv('TMPDIR', str(temp))
-    run = project.run('--out', tmp_path / 'out', '-j2', 'kazakhstan/kk', 'kyrgyzstan/ky')
-    assert run.returncode == 0, str(run)
-    assert sorted(path.name for path in temp.iterdir()) == []
+    a worker keeps its configuration between editions and must remove it at exit.
+
+    The folder is a new one in the system's temporary folder, not under
+    ``tmp_path``: the fork server's socket is made in it, and a socket's path
+    may not be longer than 107 bytes (pytest-xdist's ``tmp_path`` is longer).
+    render.py runs as a new interpreter: its workers must get this TMPDIR."""
+    temp = Path(tempfile.mkdtemp(prefix='bindery-tmp-'))
+    try:
+        monkeypatch.setenv('TMPDIR', str(temp))
+        run = project.run('--out', tmp_path / 'out', '-j2', 'kazakhstan/kk', 'kyrgyzstan/ky',
+                          fresh=True)
+        assert run.returncode == 0, str(run)
+        assert sorted(path.name for path in temp.iterdir()) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
