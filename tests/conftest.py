@@ -408,13 +408,14 @@ EXTRACTORS = {
 }
 
 
-#: Test files that take longest, longest first (each 10 s of work or more on
-#: the 2-core machine). pytest-xdist hands out whole files (``--dist loadfile``,
-#: pytest.ini) in the order they were collected: the longest start first, and
-#: the short ones fill in at the end.
-LONGEST_FIRST = ('test_hostile.py', 'test_products.py', 'test_properties.py', 'test_faults.py',
-                 'test_safety.py', 'test_errors.py', 'test_translate.py', 'test_serve.py',
-                 'test_preflight.py', 'test_declarations.py')
+#: Test files that take longest, longest first (10 s or more each in a run of
+#: the suite in two processes on the 2-core machine). pytest-xdist hands out
+#: whole files in the order they were collected (``--dist loadfile
+#: --no-loadscope-reorder``, pytest.ini): the longest start first, and the
+#: short ones fill in at the end.
+LONGEST_FIRST = ('test_hostile.py', 'test_products.py', 'test_properties.py',
+                 'test_translate.py', 'test_faults.py', 'test_errors.py', 'test_serve.py',
+                 'test_safety.py', 'test_text_fidelity.py', 'test_cache.py')
 
 
 def pytest_collection_modifyitems(config, items):
