@@ -163,35 +163,43 @@ def _builds(args):
 _FORK_SERVER = {}
 
 
-def _fork_server(env):
-    """Whether an in-process build's workers get ``env``: start the session's fork
-    server (in the repository, with ``env``) if none runs; False if one that
-    was started otherwise, or with another environment, runs."""
+def _relevant(env):
+    return {name: value for name, value in env.items() if name != 'PYTEST_CURRENT_TEST'}
+
+
+def start_fork_server(env, folder):
+    """Start the fork server that in-process builds' workers come from, with
+    ``env`` and ``folder`` (an empty one) as its working folder, as a build's
+    pool would (the same modules preloaded); nothing if one runs already."""
     import multiprocessing
     from multiprocessing import forkserver
 
     from bindery import workers
 
-    def relevant(mapping):
-        return {k: v for k, v in mapping.items() if k != 'PYTEST_CURRENT_TEST'}
+    if forkserver._forkserver._forkserver_pid is not None:
+        return
+    saved, cwd = dict(os.environ), os.getcwd()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(folder)
+        multiprocessing.get_context('forkserver').set_forkserver_preload(workers.PRELOAD)
+        forkserver.ensure_running()
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(saved)
+    _FORK_SERVER.update(pid=forkserver._forkserver._forkserver_pid, env=_relevant(env))
+
+
+def _fork_server(env):
+    """Whether an in-process build's workers get ``env``: the fork server running
+    is the one start_fork_server started, with that environment."""
+    from multiprocessing import forkserver
 
     running = forkserver._forkserver._forkserver_pid
-    if running is None:
-        saved, cwd = dict(os.environ), os.getcwd()
-        try:
-            os.environ.clear()
-            os.environ.update(env)
-            os.chdir(ROOT)
-            multiprocessing.get_context('forkserver').set_forkserver_preload(workers.PRELOAD)
-            forkserver.ensure_running()
-        finally:
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(saved)
-        running = forkserver._forkserver._forkserver_pid
-        _FORK_SERVER.clear()
-        _FORK_SERVER.update(pid=running, env=relevant(env))
-    return _FORK_SERVER.get('pid') == running and _FORK_SERVER.get('env') == relevant(env)
+    return (running is not None and _FORK_SERVER.get('pid') == running
+            and _FORK_SERVER.get('env') == _relevant(env))
 
 
 def run_in_process(args, cwd, epoch=EPOCH):
@@ -253,10 +261,11 @@ def run_in_process(args, cwd, epoch=EPOCH):
 
 
 @pytest.fixture(scope='session', autouse=True)
-def fork_server():
+def fork_server(tmp_path_factory):
     """The fork server of in-process builds, started before any test may start
-    one otherwise (test_serve's builds in this process use it too)."""
-    _fork_server(environment())
+    one otherwise (test_serve's builds in this process use it too), in a
+    folder of its own: a worker's relative path cannot reach the repository."""
+    start_fork_server(environment(), tmp_path_factory.mktemp('fork-server'))
 
 
 def build_into(out, cwd=ROOT, epoch=EPOCH, targets=(BOOKLET,)):

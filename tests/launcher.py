@@ -106,6 +106,9 @@ def serve():
     import signal
 
     _preload()
+    import gc
+    gc.collect()
+    gc.freeze()  # the children need not copy the pages of what is imported to collect it
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)

@@ -330,17 +330,26 @@ SAFE = ('abcxyzABCXYZ0123456789 .,;:!?()[]{}<>&"\'%#*/\\=+-_~@$^|`'
         'АБВЫЙКОФаэюяңөүҢӨҮ«»')
 
 
+@functools.lru_cache(maxsize=None)
+def ky_booklet_and_layout(root):
+    """The booklet that makes kyrgyzstan/ky and its layout, loaded once: the
+    examples change the Kyrgyz content file only, never what these are read from."""
+    from bindery.layouts import load_layout
+    from bindery.manifest import load_booklets
+
+    booklet = next(b for b in load_booklets(root)[0] if ('kyrgyzstan', 'ky') in b.editions)
+    return booklet, load_layout(root, booklet.layout)
+
+
 def fact_html(root, value):
     """The edition's HTML with ``value`` as its first fact, and the fact as typeset;
     None when ``check`` refuses the value."""
-    from bindery.layouts import load_layout, render_html
-    from bindery.manifest import load_booklets
+    from bindery.layouts import render_html
     from bindery.pipeline import check_edition
 
     text, _ = with_first_fact(value, '"', True)
     (root / KY).write_text(text, encoding='utf-8')
-    booklet = next(b for b in load_booklets(root)[0] if ('kyrgyzstan', 'ky') in b.editions)
-    layout = load_layout(root, booklet.layout)
+    booklet, layout = ky_booklet_and_layout(root)
     try:
         _, context = check_edition(root, booklet, layout, 'kyrgyzstan', 'ky')
     except SourceErrors:
