@@ -361,23 +361,30 @@ def _booklet_name(booklet):
     return booklet if isinstance(booklet, str) else booklet.name
 
 
-def _by_stat(compute):
+def file_identity(path):
+    """``(path, inode, size, modification time)`` of a file: the same for as long
+    as the file is not changed or replaced; None for a file that is gone."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return str(path), info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def by_stat(compute):
     """``compute(path)``, computed once per process for a file that has not changed
-    since (same inode, size and modification time); None for a file that is gone."""
+    since (see :func:`file_identity`); None for a file that is gone."""
     cached = lru_cache(maxsize=4096)(lambda path, inode, size, mtime_ns: compute(path))
 
     def wrapper(path):
-        try:
-            info = os.stat(path)
-        except OSError:
-            return None
-        return cached(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+        identity = file_identity(path)
+        return None if identity is None else cached(*identity)
 
     wrapper.__doc__ = compute.__doc__
     return wrapper
 
 
-@_by_stat
+@by_stat
 def _shared_declarations(path):
     """The ``country:`` and ``edition:`` declarations of a layout.yaml, as bytes
     (``unreadable`` when it does not parse): they decide which keys the shared
@@ -404,7 +411,7 @@ def _read(path):
         return None
 
 
-@_by_stat
+@by_stat
 def _digest(path):
     """The SHA-256 of a file's bytes (as :func:`_read` gives them), computed once
     per process for a file that has not changed since: every edition of a

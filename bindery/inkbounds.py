@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import textcheck
+from .cache import file_identity
 
 MM = 72 / 25.4
 #: How far a glyph may reach past the trim, or into another text's glyph, in mm
@@ -74,8 +75,9 @@ def read_pages(path, graphics=False, baselines=False):
     size, baseline)`` (in the order of its characters), else None."""
     import pypdfium2
 
-    status = Path(path).stat()
-    key = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    key = file_identity(path)
+    if key is None:
+        raise FileNotFoundError(f'{path}: no such file')
     kept = _LAST.get(key)
     if kept and (kept[1] is not None or not graphics) and (kept[2] or not baselines):
         pages, drawings, lines = kept

@@ -9,6 +9,7 @@ import pikepdf
 from fontTools.ttLib import TTFont
 
 from . import inkbounds, textcheck, uaread
+from .cache import by_stat
 
 MM = Decimal('72') / Decimal('25.4')
 TOLERANCE_MM = Decimal('0.1')
@@ -42,21 +43,15 @@ def allowed_font_names(layout, root):
     return names
 
 
-#: The family names of each font file read, by path and the file's identity
-#: (device, inode, size, modification time): a worker reads a font's names once.
-_FAMILY_NAMES = {}
-
-
+@by_stat
 def _family_names(path):
-    status = path.stat()
-    key = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
-    if key not in _FAMILY_NAMES:
-        font = TTFont(path, lazy=True)
-        _FAMILY_NAMES[key] = frozenset(_squash(record.toUnicode())
-                                       for record in font['name'].names
-                                       if record.nameID in (1, 16))
+    """The family names a font file gives (name IDs 1 and 16), read once per worker."""
+    font = TTFont(path, lazy=True)
+    try:
+        return frozenset(_squash(record.toUnicode()) for record in font['name'].names
+                         if record.nameID in (1, 16))
+    finally:
         font.close()
-    return _FAMILY_NAMES[key]
 
 
 def _size_mm(box):

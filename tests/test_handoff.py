@@ -282,3 +282,36 @@ def test_a_failed_bundle_leaves_the_old_one_whole(tmp_path):
         make_bundle(made, **dict(inputs, stylesheets={'../evil.css': ''}))
     assert made.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ['e.zip', 'p']
+
+
+def test_the_zip_has_the_bytes_python_zipfile_writes(tmp_path, monkeypatch):
+    """The bundle's zip writer (its own, so that a font is deflated once per
+    process) gives the bytes Python's zipfile gives the same entries, a font
+    packed a second time included; Info-ZIP's unzip tests it clean."""
+    import random
+    import time
+
+    from bindery import handoff
+
+    monkeypatch.setenv('SOURCE_DATE_EPOCH', '1700000000')
+    noise = random.Random(7).randbytes(300_000)
+    entries = {'e/fonts/face/Face.ttf': noise[:1000] * 50 + noise,
+               'e/print.pdf': b'%PDF-1.7 ' + noise[:5000], 'e/README.txt': b'read me\n' * 99,
+               'e/content/data/\u049b\u0430\u0437.yaml': 'қоғам: 1\n'.encode(), 'e/empty.css': b''}
+    for attempt in range(2):
+        ours = tmp_path / f'ours{attempt}.zip'
+        handoff._write_zip(ours, entries)
+    theirs = tmp_path / 'theirs.zip'
+    with zipfile.ZipFile(theirs, 'w') as archive:
+        for arcname in sorted(entries):
+            info = zipfile.ZipInfo(arcname, time.gmtime(1700000000)[:6])
+            info.create_system, info.external_attr = 3, 0o100644 << 16
+            stored = arcname.endswith('.pdf')
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[arcname], compresslevel=None if stored else 1)
+    assert (tmp_path / 'ours0.zip').read_bytes() == theirs.read_bytes()
+    assert (tmp_path / 'ours1.zip').read_bytes() == theirs.read_bytes()
+    tested = subprocess.run(['unzip', '-t', str(ours)], capture_output=True, text=True)
+    assert tested.returncode == 0 and 'No errors detected' in tested.stdout, tested.stdout
+    listed = subprocess.run(['unzip', '-Z1', str(ours)], capture_output=True, text=True)
+    assert listed.stdout.splitlines() == sorted(entries)

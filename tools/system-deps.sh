@@ -2,7 +2,8 @@
 # Install the Debian packages the builder calls: poppler-utils (pdftotext,
 # pdftoppm), ghostscript (ink coverage), the Pango stack WeasyPrint draws text
 # with and HarfBuzz's font subsetter; with the argument "test", also what only
-# the tests use: Chromium, to load the gallery and the live preview. As root on
+# the tests use: Chromium, to load the gallery and the live preview, and
+# Info-ZIP's unzip, to test the hand-off zips. As root on
 # Debian it installs what is missing; elsewhere it prints what to install.
 set -eu
 need=""
@@ -14,6 +15,7 @@ ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need="$need libpango-1.0-0 lib
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need="$need libharfbuzz-subset0"
 if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null 2>&1 || need="$need chromium"
+    command -v unzip >/dev/null 2>&1 || need="$need unzip"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
