@@ -13,6 +13,7 @@ from pathlib import Path
 
 import regex
 import yaml
+from yaml._yaml import CParser
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -49,16 +50,8 @@ class Mark:
     end: int
 
 
-class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-              yaml.composer.Composer, yaml.resolver.BaseResolver):
+class _Composing(yaml.composer.Composer, yaml.resolver.BaseResolver):
     """PyYAML's composer with no implicit typing: every plain scalar stays a string."""
-
-    def __init__(self, text):
-        yaml.reader.Reader.__init__(self, text)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.resolver.BaseResolver.__init__(self)
 
     depth = 0
 
@@ -81,6 +74,30 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
         node.anchor_mark = event.start_mark
         node.written_tag = getattr(event, 'tag', None)  # None unless a tag was written
         return node
+
+
+class _Loader(_Composing, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """The composer on PyYAML's own reader, scanner and parser, in Python: its
+    syntax errors are the ones :data:`_SYNTAX` turns into sentences."""
+
+    def __init__(self, text):
+        yaml.reader.Reader.__init__(self, text)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+
+
+class _FastLoader(_Composing, CParser):
+    """The same composer on libyaml's scanner and parser (``yaml.CParser``), which
+    read a file several times faster. Its marks count characters too. Only
+    for files it reads without error: a file it refuses is read again by
+    :class:`_Loader`, whose messages are the ones explained."""
+
+    def __init__(self, text):
+        CParser.__init__(self, text)
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
 
 
 class _Alias(ScalarNode):
@@ -244,9 +261,11 @@ def loads(raw, shown):
     text = text.replace('\r\n', '\n')  # a file saved on Windows is still fine
     refused = {match.start(): match.group() for match in FORBIDDEN.finditer(text)}
 
-    loader = _Loader(FORBIDDEN.sub(_STAND_IN, text))  # parse; refuse per value below
+    node = _compose(FORBIDDEN.sub(_STAND_IN, text))  # parse; refuse per value below
+    loader = _Loader(FORBIDDEN.sub(_STAND_IN, text)) if node is _FAILED else None
     try:
-        node = loader.get_single_node()
+        if loader is not None:  # libyaml refused it: PyYAML says why, in its words
+            node = loader.get_single_node()
     except _Refused as exc:
         raise fail(exc.mark.index, exc.message, text)
     except yaml.MarkedYAMLError as exc:
@@ -260,7 +279,8 @@ def loads(raw, shown):
                    f'YAML cannot carry the character here ({getattr(exc, "reason", exc)}): '
                    'delete it', text)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise fail(0, 'file is empty', text)
 
@@ -274,6 +294,38 @@ def loads(raw, shown):
     if errors:
         raise SourceErrors(errors)
     return source
+
+
+_FAILED = object()
+
+
+def _compose(text):
+    """The node tree of ``text`` as libyaml reads it; :data:`_FAILED` if it refuses
+    it (a syntax error, a character it cannot carry, nesting past MAX_DEPTH) or
+    holds a value left empty (``key:``), which libyaml places elsewhere than
+    PyYAML: PyYAML's tree is the one the messages were written for. A text with
+    a tab or a byte-order mark is PyYAML's alone: libyaml takes them where PyYAML
+    refuses them (a test compares the two on random texts)."""
+    if '\t' in text or '\ufeff' in text:
+        return _FAILED
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+    except (yaml.YAMLError, _Refused):
+        return _FAILED
+    finally:
+        loader.dispose()
+    stack = [node] if node is not None else []
+    while stack:
+        node_ = stack.pop()
+        if isinstance(node_, ScalarNode):
+            if node_.value == '' and not node_.style:  # plain: libyaml says ''
+                return _FAILED
+        elif isinstance(node_, MappingNode):
+            stack.extend(part for pair in node_.value for part in pair)
+        else:
+            stack.extend(node_.value)
+    return node
 
 
 _TAG = "'!' starts a tag, which content does not use: put a value that starts with '!' in quotes"

@@ -402,3 +402,49 @@ def test_hypothesis_is_pinned():
     pins = (ROOT / 'requirements.txt').read_text(encoding='utf-8').split()
     assert f'hypothesis=={hypothesis.__version__}' in pins
     assert f'sortedcontainers=={sortedcontainers.__version__}' in pins
+
+
+def read_both_ways(text):
+    """What ``yamlsource.loads`` makes of ``text`` through libyaml, and through
+    PyYAML's own parser alone: each the Source's data and marks, or the messages."""
+    from bindery import yamlsource
+    from bindery.errors import SourceErrors
+
+    def read():
+        try:
+            source = yamlsource.loads(text.encode('utf-8', 'surrogatepass'), NAME)
+        except SourceErrors as exc:
+            return [str(error) for error in exc.errors]
+        return (source.data, source.values, source.keys, source.block_mappings,
+                source.refused)
+
+    fast = read()
+    real = yamlsource._compose
+    yamlsource._compose = lambda text: yamlsource._FAILED
+    try:
+        return fast, read()
+    finally:
+        yamlsource._compose = real
+
+
+@given(st.one_of(yaml_soup, mutated_ky(), hostile_text))
+@example('---')
+@example('title:\nfacts:\n  - text:\n')
+@example('a: b\n...\n')
+@example('a: "b\n  c"\n')
+@example("a: >\n  b\n\n  c\n")
+def test_libyaml_reads_every_file_as_pyyaml_does(text):
+    """libyaml parses content files, several times faster; PyYAML's parser is
+    the one our messages explain. Whatever the text, what the loader returns or
+    says must not depend on which one read it."""
+    fast, slow = read_both_ways(text)
+    assert fast == slow
+
+
+def test_libyaml_reads_the_shipped_files_as_pyyaml_does():
+    files = [*ROOT.glob('data/**/*.yaml'), *ROOT.glob('layouts/**/*.yaml'),
+             *ROOT.glob('booklets/*.yaml')]
+    assert len(files) > 40
+    for path in files:
+        fast, slow = read_both_ways(path.read_text(encoding='utf-8'))
+        assert fast == slow, path
