@@ -261,12 +261,13 @@ def loads(raw, shown):
     text = text.replace('\r\n', '\n')  # a file saved on Windows is still fine
     refused = {match.start(): match.group() for match in FORBIDDEN.finditer(text)}
 
-    node = _compose(FORBIDDEN.sub(_STAND_IN, text))  # parse; refuse per value below
-    loader = _Loader(FORBIDDEN.sub(_STAND_IN, text)) if node is _FAILED else None
+    loader = None
     try:
-        if loader is not None:  # libyaml refused it: PyYAML says why, in its words
+        node = _compose(FORBIDDEN.sub(_STAND_IN, text))  # parse; refuse per value below
+        if node is _FAILED:  # libyaml refused it: PyYAML says why, in its words
+            loader = _Loader(FORBIDDEN.sub(_STAND_IN, text))
             node = loader.get_single_node()
-    except _Refused as exc:
+    except _Refused as exc:  # nested too deep: our composer, on either parser
         raise fail(exc.mark.index, exc.message, text)
     except yaml.MarkedYAMLError as exc:
         if refused:  # a refused character (a stray line break, say) is the real problem
@@ -301,7 +302,7 @@ _FAILED = object()
 
 def _compose(text):
     """The node tree of ``text`` as libyaml reads it; :data:`_FAILED` if it refuses
-    it (a syntax error, a character it cannot carry, nesting past MAX_DEPTH) or
+    it (a syntax error, a character it cannot carry) or
     holds a value left empty (``key:``), which libyaml places elsewhere than
     PyYAML: PyYAML's tree is the one the messages were written for. A text with
     a tab or a byte-order mark is PyYAML's alone: libyaml takes them where PyYAML
@@ -311,7 +312,7 @@ def _compose(text):
     loader = _FastLoader(text)
     try:
         node = loader.get_single_node()
-    except (yaml.YAMLError, _Refused):
+    except yaml.YAMLError:
         return _FAILED
     finally:
         loader.dispose()

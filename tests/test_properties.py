@@ -427,12 +427,16 @@ def read_both_ways(text):
         yamlsource._compose = real
 
 
-@given(st.one_of(yaml_soup, mutated_ky(), hostile_text))
+@given(st.one_of(yaml_soup, mutated_ky(), hostile_text, st.integers(1, 300).map(
+    lambda depth: f'title: {"[" * depth}x{"]" * depth}\n')))
 @example('---')
 @example('title:\nfacts:\n  - text:\n')
 @example('a: b\n...\n')
 @example('a: "b\n  c"\n')
 @example("a: >\n  b\n\n  c\n")
+@example('title: ' + '[' * 40 + ']' * 40 + '\n')
+@example('title: ' + '[' * 40 + '\n')
+@example('a:\n' + ''.join(' ' * i + 'b:\n' for i in range(1, 40)) + ' ' * 40 + 'c\n')
 def test_libyaml_reads_every_file_as_pyyaml_does(text):
     """libyaml parses content files, several times faster; PyYAML's parser is
     the one our messages explain. Whatever the text, what the loader returns or
