@@ -268,14 +268,25 @@ def parsed(path):
     return pyphen.hdcache.get(Path(path)) if Path(path) in pyphen.hdcache else None
 
 
+#: Our languages whose dictionary file is missing, and the path it should have.
+_MISSING = {}
+
+
 def _register_names(folder=DICTIONARIES):
     """Tell pyphen which file each of our languages' codes opens, without parsing
-    any; return ``(lang, path)`` for each."""
+    any; return ``(lang, path)`` for each. A language whose file is missing is
+    left out (:func:`describe` says so): its words are not broken."""
     found = []
     for lang in LANGS + TEX_LANGS:
         path = dictionary_path(lang, folder)
         if not path.is_file():
-            raise FileNotFoundError(f'{path}: missing; run tools/make-hyphenation.py')
+            _MISSING[lang] = path
+            for code in CODES[lang]:  # registered before the file went
+                if pyphen.LANGUAGES.get(code) == path:
+                    del pyphen.LANGUAGES[code]
+                    pyphen.LANGUAGES_LOWERCASE.pop(code.lower(), None)
+            continue
+        _MISSING.pop(lang, None)
         for code in CODES[lang]:
             pyphen.LANGUAGES[code] = path
             pyphen.LANGUAGES_LOWERCASE[code.lower()] = code
@@ -311,8 +322,11 @@ def describe(lang):
     kind, code = source(lang)
     path = pyphen.LANGUAGES.get(code) if code else None
     name = Path(path).name if path else None
+    missing = _MISSING.get(str(lang).replace('_', '-').split('-')[0].lower())
     label = {'ours': f"the project's own, from the spelling rules ({name})",
              'tex': f"TeX's patterns, corrected by the project ({name})",
              'pyphen': f"pyphen's bundled dictionary ({name})",
-             'none': 'none: no dictionary, words are never broken'}[kind]
+             'none': (f'none: {missing.parent.name}/{missing.name} is missing (make it again '
+                      'with tools/make-hyphenation.py), words are never broken'
+                      if missing else 'none: no dictionary, words are never broken')}[kind]
     return {'lang': str(lang), 'source': kind, 'dictionary': name, 'label': label}

@@ -417,3 +417,19 @@ print(names(), type(dictionary.hd).__name__)
     assert lines[1].startswith('[] ') and int(lines[1].split()[1]) >= 3  # у-ни-вер-си-тет-тің
     assert lines[2] == "['hyph_kk.dic']"
     assert lines[3] == "['hyph_kk.dic', 'hyph_ky.dic'] _CaseAwareDict"
+
+
+def test_a_missing_dictionary_is_said_not_a_traceback(project):
+    """hyph_kk.dic deleted from the project: `check` passes with a warning and
+    the build names the missing file where it names each language's
+    hyphenation; the Kazakh edition still builds, its words unbroken."""
+    project.path('hyphenation/hyph_kk.dic').unlink()
+    checked = project.run('check', 'kazakhstan/kk', fresh=True)
+    assert checked.returncode == 0, str(checked)
+    assert 'Traceback' not in checked.stdout + checked.stderr, str(checked)
+    assert 'warning: kk: no hyphenation dictionary' in checked.stderr, str(checked)
+    built = project.run('nine-facts/kazakhstan/kk', '--out', project.path('out'),
+                        fresh=True)
+    assert built.returncode == 0, str(built)
+    assert ('hyphenation kk: none: hyphenation/hyph_kk.dic is missing (make it again with '
+            'tools/make-hyphenation.py), words are never broken') in built.stdout, str(built)
