@@ -10,14 +10,18 @@ temporary folder it may have chosen), stdin from /dev/null, stdout and stderr
 into files, an address-space cap when asked; then it runs the project's
 ``render.py`` as ``__main__`` (``runpy``), so the exit code, the output and a
 traceback are the interpreter's own, and the interpreter's normal exit (atexit,
-the worker pool's shutdown) ends it. The build's worker pool is started by the
-child, as by render.py: a fork server is a fresh interpreter that imports the
-project's copy of bindery.
+the worker pool's shutdown) ends it. The build's workers come from one fork
+server the launcher starts (the modules a build's pool preloads, imported
+once; an empty working folder, as conftest's fork server of in-process
+builds), when the child's environment is the launcher's: the workers are then
+not in the child's process group, and each sets its own time and memory
+limits, as any worker does. With another environment the child's pool starts
+a fork server of its own, as render.py does.
 
-What differs from a fresh interpreter: the child's own modules come from the
-repository, not from the project's copy (identical, unless a test edits the
-project's bindery/: such a test runs render.py itself), and every child has the
-launcher's hash seed (the byte-for-byte determinism tests build with fresh
+What differs from a fresh interpreter: the child's own modules, and its
+workers', come from the repository, not from the project's copy (identical,
+unless a test edits the project's bindery/: such a test runs render.py
+itself), and every child has the launcher's hash seed (the byte-for-byte determinism tests build with fresh
 interpreters).
 
 The launcher reads one JSON request per line on stdin and answers on stdout:
@@ -75,6 +79,7 @@ def _child(request, wakeup):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for fd in wakeup:
         os.close(fd)
+    _use_fork_server(request['env'])
     if request.get('session'):
         os.setsid()
     cwd = request['cwd']
@@ -100,12 +105,66 @@ def _child(request, wakeup):
     raise SystemExit(0)  # render.py returned without exiting
 
 
+#: The environment the launcher's fork server was started with, if it runs,
+#: and its working folder (removed when the launcher ends).
+_FORK_SERVER_ENV = {}
+_FORK_SERVER_FOLDER = []
+
+
+def _start_fork_server():
+    """Start the fork server the children's build workers come from, once, as a
+    build's pool would (the same modules preloaded), in an empty folder of its
+    own, with the launcher's environment: each ``python render.py`` starts its
+    own, half a CPU-second spent importing WeasyPrint for every build."""
+    import multiprocessing
+    import tempfile
+    from multiprocessing import forkserver
+
+    from bindery import workers
+
+    cwd = os.getcwd()
+    sys.path.insert(0, str(ROOT))  # what the fork server imports bindery from
+    try:
+        _FORK_SERVER_FOLDER.append(tempfile.mkdtemp(prefix='launcher-fork-server-'))
+        os.chdir(_FORK_SERVER_FOLDER[0])
+        multiprocessing.get_context('forkserver').set_forkserver_preload(workers.PRELOAD)
+        forkserver.ensure_running()
+    finally:
+        sys.path.remove(str(ROOT))
+        os.chdir(cwd)
+    _FORK_SERVER_ENV.update(os.environ)
+
+
+def _use_fork_server(env):
+    """In a child: build with the launcher's fork server if its workers would
+    have the child's environment; else forget it, and the child's pool starts
+    its own, as ``python render.py`` does."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    if server._forkserver_pid is None:
+        return
+    if _relevant(env) == _relevant(_FORK_SERVER_ENV):
+        # It is the launcher's child, not this one's: nothing to wait for.
+        server.ensure_running = lambda: None
+        return
+    os.close(server._forkserver_alive_fd)
+    server._forkserver_pid = server._forkserver_address = None
+    server._forkserver_alive_fd = None
+
+
+def _relevant(env):
+    """An environment but for the name of the test pytest is running."""
+    return {name: value for name, value in env.items() if name != 'PYTEST_CURRENT_TEST'}
+
+
 def serve():
     """The launcher's loop: fork a child per request, report when each ends."""
     import select
     import signal
 
     _preload()
+    _start_fork_server()
     import gc
     gc.collect()
     gc.freeze()  # the children need not copy the pages of what is imported to collect it
@@ -126,8 +185,12 @@ def serve():
                 pass
         if 0 in ready:
             data = os.read(0, 1 << 16)
-            if not data:
-                return  # the tests are done; running children finish on their own
+            if not data:  # the tests are done; running children finish on their own
+                import shutil
+
+                for folder in _FORK_SERVER_FOLDER:
+                    shutil.rmtree(folder, ignore_errors=True)
+                return
             pending += data
             *lines, pending = pending.split(b'\n')
             for line in lines:
