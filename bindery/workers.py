@@ -13,8 +13,11 @@ from a threaded one can inherit a lock some other thread held, and hang.
 import ctypes
 import ctypes.util
 import multiprocessing.util
+import os
 import resource
+import shutil
 import signal
+import tempfile
 import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -40,15 +43,63 @@ class _TimeLimit(BaseException):
 PRELOAD = ['weasyprint', 'pikepdf', 'pypdfium2', 'bindery.pipeline', 'bindery.pdf']
 
 
+#: The name of a worker's temporary folder, before its process id.
+TEMP_PREFIX = 'bindery-worker-'
+
+
 def _start_worker(memory):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     _die_with_parent()
     import weasyprint  # noqa: F401  (imported by the fork server already)
 
+    # WeasyPrint copies the fonts of each font configuration to a temporary
+    # folder (4.5 MB for nine-facts'), removed when the configuration goes: a
+    # worker killed (kill -9, the time limit) would leave it. Everything a
+    # worker makes there goes into a folder named by its process id, which the
+    # next build removes once that process is gone (sweep_temporary).
+    folder = os.path.join(tempfile.gettempdir(), f'{TEMP_PREFIX}{os.getpid()}')
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    tempfile.tempdir = folder
+    # Workers end through os._exit: only multiprocessing's finalizers run.
+    multiprocessing.util.Finalize(None, _end_worker, args=(folder,), exitpriority=0)
+
+
+def _end_worker(folder):
     from . import pdf
 
-    # Workers end through os._exit: only multiprocessing's finalizers run.
-    multiprocessing.util.Finalize(None, pdf.forget_fonts, exitpriority=0)
+    pdf.forget_fonts()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_temporary():
+    """Remove the temporary folders of workers that are gone (killed before they
+    could remove their own); a folder whose process still runs is left alone."""
+    try:
+        names = os.listdir(tempfile.gettempdir())
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(TEMP_PREFIX):]
+        if not name.startswith(TEMP_PREFIX) or not pid.isdigit():
+            continue
+        if not _running(int(pid)):
+            shutil.rmtree(os.path.join(tempfile.gettempdir(), name), ignore_errors=True)
+
+
+def _running(pid):
+    """Whether process ``pid`` runs: it exists, and is no zombie (a killed worker
+    stays one until the system reaps it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it runs, as another user
+    try:
+        with open(f'/proc/{pid}/stat', 'rb') as stat:
+            return stat.read().rsplit(b')', 1)[1].split()[0] != b'Z'
+    except (OSError, IndexError):
+        return True  # no /proc to ask: taken to run
 
 
 def _die_with_parent():
@@ -116,6 +167,7 @@ def start(jobs, memory=MEMORY_LIMIT):
     Starting them waits until the fork server has imported what it preloads
     (half a second): a thread waits for it, while the caller loads the layouts.
     """
+    sweep_temporary()
     pool = _pool(jobs, memory)
     # Forks the workers; the pool's own lock orders it before any other submit.
     threading.Thread(target=pool.submit, args=(int,), daemon=True).start()

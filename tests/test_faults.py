@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -194,6 +195,36 @@ def test_a_kill_between_two_outputs_leaves_old_new_or_a_set_marked_incomplete(
         # Put yesterday's set back for the next kill point.
         shutil.rmtree(folder)
         shutil.copytree(built['kk'].print.parent, folder)
+
+
+def test_a_killed_build_leaves_no_fonts_in_the_temporary_folder(project, tmp_path, killer):
+    """WeasyPrint copies a layout's fonts (4.5 MB) to a temporary folder that a
+    worker removes at its end; kill -9 gives it none. The worker's folder, named
+    by its process id, is removed by the next build, and nothing of WeasyPrint's
+    stays. (multiprocessing's folder for the fork server's socket, pymp-*, is
+    the killed process's own: empty, and left.) A short folder of the system's:
+    a socket's path may not be longer than 107 bytes."""
+    temp = Path(tempfile.mkdtemp(prefix='bindery-tmp-'))
+    out = tmp_path / 'out'
+    try:
+        env = {'TMPDIR': str(temp)}
+        first = render(project, '--out', out, 'kazakhstan/kk', env=env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        project.replace(KK, TITLE, 'title: АШЫҚ ҚОҒАМ ҚАЗАҚСТАНДА 2026\n')
+        killed = render(project, '--out', out, 'kazakhstan/kk', env=dict(
+            env, PYTHONPATH=str(killer), FAULT_FOLDER=str(out / 'nine-facts'),
+            FAULT_KILL_AFTER='2'))
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+        left = [path for path in temp.iterdir() if path.name.startswith('bindery-worker-')]
+        assert left and any(inner.name.startswith('weasyprint-')
+                            for path in left for inner in path.iterdir()), list(temp.iterdir())
+
+        again = render(project, '--out', out, 'kazakhstan/kk', env=env)
+        assert again.returncode == 0, again.stdout + again.stderr
+        after = sorted(path.name for path in temp.iterdir())
+        assert [name for name in after if not name.startswith('pymp-')] == [], after
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 # serve under a burst of saves ------------------------------------------------------
