@@ -207,6 +207,20 @@ def shared_paths(root):
     return found
 
 
+def _load_yaml(path, folder, root):
+    """A YAML file of the layout (its layout.yaml, a strings file), opened as
+    the build opens the layout's other files (access.py): a link out of the
+    layout's folder, a FIFO or a device is refused, at the file."""
+    try:
+        raw = access.read(path, [folder], root)
+    except access.Missing:
+        return yamlsource.load(path, root)  # says it cannot be read, as for content
+    except access.Refused as exc:
+        raise SourceErrors([SourceError(access.shown(path, root), 1, 1, '',
+                                        f'refused: {exc}')]) from None
+    return yamlsource.loads(raw, access.shown(path, root))
+
+
 def load_layout(root, name):
     """Load ``layouts/<name>``: its layout.yaml and its words for every language.
 
@@ -214,7 +228,7 @@ def load_layout(root, name):
     language's words are kept for the editions in that language (:meth:`Layout.words`).
     """
     folder = Path(root, 'layouts', name)
-    source = yamlsource.load(folder / 'layout.yaml', root)
+    source = _load_yaml(folder / 'layout.yaml', folder, root)
     errors = []
     spec = validate(layout_schema(name), source, errors)
     if errors:
@@ -311,7 +325,7 @@ def load_layout(root, name):
     for path in sorted((folder / 'strings').glob('*.yaml')):
         problems = []
         try:
-            string_source = yamlsource.load(path, root)
+            string_source = _load_yaml(path, folder, root)
         except SourceErrors as exc:
             string_errors[path.stem] = exc.errors
             continue

@@ -475,3 +475,26 @@ def test_a_recursion_error_without_deep_nesting_is_still_the_layouts(tmp_path, m
     with pytest.raises(RenderError, match=r"^the layout: WeasyPrint .* recursed past Python's "
                                           r'limit .* nest only 3 deep'):
         _renderer(tmp_path, '<p>x</p>').render([])
+
+
+@pytest.mark.parametrize('relative, target', [
+    ('layouts/nine-facts/strings/ky.yaml', 'kyrgyzstan/ky'),
+    ('layouts/nine-facts/layout.yaml', 'kazakhstan/kk'),
+])
+def test_a_layout_yaml_file_linked_from_outside_is_refused(project, tmp_path, relative,
+                                                          target):
+    """layout.yaml and the strings are opened as the layout's other files are: a
+    link to a file outside the layout's folder (here a copy of the file itself,
+    so that only the link is wrong) is refused at the file, by `check` and by
+    the build, and nothing of it is read."""
+    outside = tmp_path / 'outside.yaml'
+    outside.write_bytes(project.path(relative).read_bytes())
+    project.path(relative).unlink()
+    project.path(relative).symlink_to(outside)
+    for args in (['check', target], ['--out', tmp_path / 'out', target]):
+        run = project.run(*args)
+        assert run.returncode == 1, str(run)
+        assert 'Traceback' not in run.stdout + run.stderr, str(run)
+        assert any(line.startswith(f'{relative}:1:1: refused: {relative} (a link to ')
+                   and 'outside the folders a layout may use (layouts/nine-facts/)' in line
+                   for line in run.error_lines), str(run)
