@@ -301,12 +301,12 @@ _FAILED = object()
 
 
 def _compose(text):
-    """The node tree of ``text`` as libyaml reads it; :data:`_FAILED` if it refuses
-    it (a syntax error, a character it cannot carry) or
-    holds a value left empty (``key:``), which libyaml places elsewhere than
-    PyYAML: PyYAML's tree is the one the messages were written for. A text with
-    a tab or a byte-order mark is PyYAML's alone: libyaml takes them where PyYAML
-    refuses them (a test compares the two on random texts)."""
+    """The node tree of ``text`` as libyaml reads it, or :data:`_FAILED` for
+    PyYAML to read instead: a text libyaml refuses (a syntax error, a character
+    it cannot carry), one holding a value left empty (``key:``), which libyaml
+    places elsewhere, and one with a tab or a byte-order mark, which libyaml
+    takes where PyYAML refuses them. PyYAML's tree is the one the messages were
+    written for; test_properties compares the two on random texts."""
     if '\t' in text or '\ufeff' in text:
         return _FAILED
     loader = _FastLoader(text)
