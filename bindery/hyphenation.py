@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pyphen
 
+from .cache import file_identity
+
 #: Where the generated dictionaries live (repository root / hyphenation).
 DICTIONARIES = Path(__file__).resolve().parent.parent / 'hyphenation'
 LANGS = ('kk', 'ky', 'tg')
@@ -223,7 +225,7 @@ class _CaseAwareDict(pyphen.HyphDict):
         return points
 
 
-#: The dictionaries parsed: path -> (mtime in ns, size).
+#: The dictionaries parsed: path -> the file's identity (cache.file_identity).
 _PARSED = {}
 #: Our dictionary files, and the language of each.
 _OURS = {}
@@ -237,12 +239,11 @@ class _ParsedFiles(dict):
 
     def __contains__(self, path):
         lang = _OURS.get(Path(path))
-        if lang is not None:
-            path = Path(path)
-            stamp = path.stat().st_mtime_ns, path.stat().st_size
-            if not (isinstance(self.get(path), _CaseAwareDict) and _PARSED.get(path) == stamp):
-                self[path] = _CaseAwareDict(path, lang)
-                _PARSED[path] = stamp
+        identity = file_identity(path) if lang is not None else None
+        if identity is not None and not (isinstance(self.get(Path(path)), _CaseAwareDict)
+                                         and _PARSED.get(Path(path)) == identity):
+            self[Path(path)] = _CaseAwareDict(Path(path), lang)
+            _PARSED[Path(path)] = identity
         return super().__contains__(path)
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from launcher import relevant
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(__file__).resolve().parent / 'fixtures' / 'seeds'
@@ -163,10 +164,6 @@ def _builds(args):
 _FORK_SERVER = {}
 
 
-def _relevant(env):
-    return {name: value for name, value in env.items() if name != 'PYTEST_CURRENT_TEST'}
-
-
 def start_fork_server(env, folder):
     """Start the fork server that in-process builds' workers come from, with
     ``env`` and ``folder`` (an empty one) as its working folder, as a build's
@@ -189,7 +186,7 @@ def start_fork_server(env, folder):
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(saved)
-    _FORK_SERVER.update(pid=forkserver._forkserver._forkserver_pid, env=_relevant(env))
+    _FORK_SERVER.update(pid=forkserver._forkserver._forkserver_pid, env=relevant(env))
 
 
 def _fork_server(env):
@@ -199,7 +196,7 @@ def _fork_server(env):
 
     running = forkserver._forkserver._forkserver_pid
     return (running is not None and _FORK_SERVER.get('pid') == running
-            and _FORK_SERVER.get('env') == _relevant(env))
+            and _FORK_SERVER.get('env') == relevant(env))
 
 
 def run_in_process(args, cwd, epoch=EPOCH):

@@ -144,7 +144,7 @@ def _use_fork_server(env):
     server = forkserver._forkserver
     if server._forkserver_pid is None:
         return
-    if _relevant(env) == _relevant(_FORK_SERVER_ENV):
+    if relevant(env) == relevant(_FORK_SERVER_ENV):
         # It is the launcher's child, not this one's: nothing to wait for.
         server.ensure_running = lambda: None
         return
@@ -153,7 +153,7 @@ def _use_fork_server(env):
     server._forkserver_alive_fd = None
 
 
-def _relevant(env):
+def relevant(env):
     """An environment but for the name of the test pytest is running."""
     return {name: value for name, value in env.items() if name != 'PYTEST_CURRENT_TEST'}
 
